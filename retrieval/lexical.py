@@ -1,7 +1,7 @@
 """Word-level matching: one tokenizer for BM25 (bm25s) and for lexical cues in the answerer.
 
 >>> tokenize("Twilio's non-GAAP gross margins were 49-52% in FY2024.")
-['twilio', 'non', 'gaap', 'gross', 'margin', 'were', '49', '52', 'fy2024']
+['twilio', 'non', 'gaap', 'gross', 'margin', '49', '52', 'fy2024']
 """
 
 from __future__ import annotations
@@ -16,26 +16,71 @@ import numpy as np
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 
 
+_DATA = Path(__file__).resolve().parent / "data"
+
+
+def _data_lines(name: str) -> list[str]:
+    lines = (_DATA / name).read_text(encoding="utf-8").splitlines()
+    return [x.strip() for x in lines if x.strip() and not x.lstrip().startswith("#")]
+
+
 @cache
 def stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN) | {"s", "t"}
+    return frozenset(STOPWORDS_EN) | {"s", "t"} | frozenset(_data_lines("stopwords_extra.txt"))
+
+
+@cache
+def _synonym_groups() -> tuple[tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...], ...]:
+    groups = []
+    for line in _data_lines("synonyms.txt"):
+        phrases = [p.strip().lower() for p in line.split(",") if p.strip()]
+        groups.append(
+            tuple((p, re.compile(rf"\b{re.escape(p)}\b"), tuple(tokenize(p))) for p in phrases)
+        )
+    return tuple(groups)
+
+
+def concepts(text: str) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Synonym groups a question touches: ``(its own tokens in the group, all the group's tokens)``.
+
+    >>> [sorted(own) for own, _ in concepts("How big was the top line?")]
+    [['line', 'top']]
+    """
+    low = text.lower()
+    out = []
+    for group in _synonym_groups():
+        own = {t for phrase, pat, toks in group if pat.search(low) for t in toks}
+        if own:
+            out.append((frozenset(own), frozenset(t for _, _, toks in group for t in toks)))
+    return out
+
+
+def expand(text: str) -> list[str]:
+    """Tokens of ``text`` plus the tokens of every synonym group it touches."""
+    toks = tokenize(text)
+    extra = [t for _, group in concepts(text) for t in sorted(group) if t not in toks]
+    return toks + extra
 
 
 def stem(word: str) -> str:
     """A light English suffix stripper: enough to join plural and verb forms for BM25.
 
-    >>> [stem(w) for w in ["margins", "companies", "declining", "reduced", "analysis", "business"]]
-    ['margin', 'company', 'declin', 'reduc', 'analysis', 'business']
+    >>> [stem(w) for w in ["margins", "companies", "declining", "reduced", "acquire", "acquired", "analysis"]]
+    ['margin', 'company', 'declin', 'reduc', 'acquir', 'acquir', 'analysis']
     """
     if len(word) <= 3 or word[0].isdigit():
         return word
     for suf, rep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", "")):
         if word.endswith(suf) and len(word) - len(suf) >= 3:
-            return word[: -len(suf)] + rep
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
+            word = word[: -len(suf)] + rep
+            break
+    else:
+        if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
+    if word.endswith("e") and len(word) > 4:  # "acquire" and "acquired" meet at "acquir"
+        word = word[:-1]
     return word
 
 
@@ -71,9 +116,9 @@ class BM25Index:
         return cls(bm25s.BM25.load(str(folder)))
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every text for ``query`` (zeros when no query word is known)."""
+        """BM25 score of every text for ``query`` and its synonyms (zeros when no word is known)."""
         vocab = self.model.vocab_dict  # type: ignore[attr-defined]
-        toks = [t for t in tokenize(query) if t in vocab]
+        toks = [t for t in expand(query) if t in vocab]
         n = self.model.scores["num_docs"]  # type: ignore[attr-defined]
         if not toks:
             return np.zeros(n, dtype=np.float32)

@@ -1,0 +1,223 @@
+"""The ``kgqa`` command line. Heavy libraries are imported inside commands, so ``--help``
+and input errors answer in a fraction of a second.
+
+Errors are one line on stderr and exit code 1 (set ``KGQA_DEBUG=1`` for a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kgqa.config import Settings, set_offline_env
+
+set_offline_env()
+
+app = typer.Typer(
+    name="kgqa",
+    help="Knowledge-graph + retrieval question answering over analyst reports, offline, with exact citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder (default: .kgqa-index in the repo).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
+
+
+class UserError(Exception):
+    """An error whose message is all the user needs."""
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        return Settings.load(config, overrides=overrides)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"bad settings: {exc}") from exc
+
+
+def _err(msg: str) -> None:
+    sys.stderr.write(f"kgqa: {msg}\n")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of .txt, .md, .html, .pdf.")],
+    index: IndexOpt = None,
+    config: ConfigOpt = None,
+    add: Annotated[bool, typer.Option("--add", help="Keep documents already indexed that are not under PATHS.")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything, even unchanged documents.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Index documents. Unchanged files are skipped, changed ones replaced, deleted ones dropped."""
+    from retrieval.index import build_index
+
+    settings = _settings(config, index_dir=index)
+    say = (lambda m: None) if quiet else (lambda m: _err(m))
+    report = build_index(paths, settings, add=add, rebuild=rebuild, progress=not quiet and sys.stderr.isatty(), say=say)
+    if not quiet:
+        t = report.timings_s
+        print(
+            f"indexed {report.n_units} units in {report.n_chunks} chunks at {report.index_dir} "
+            f"(added {len(report.added)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}, "
+            f"removed {len(report.removed)}, skipped {len(report.skipped)}; embedded {report.embedded} texts"
+            + (f"; {t.get('total', 0):.1f}s)" if t else ")")
+        )
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question (omit with --jsonl).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one question per line on stdin; write JSON lines.")] = False,
+    k: Annotated[int | None, typer.Option("-k", "--top-k", min=1, max=100, help="Passages to retrieve.")] = None,
+    index: IndexOpt = None,
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="Folder to index on first use.")] = None,
+    config: ConfigOpt = None,
+    no_graph: Annotated[bool, typer.Option("--no-graph", help="Answer from passages only.")] = False,
+    llm: Annotated[str | None, typer.Option("--llm", help="none | openai-compatible | ollama")] = None,
+    llm_base_url: Annotated[str | None, typer.Option("--llm-base-url")] = None,
+    llm_model: Annotated[str | None, typer.Option("--llm-model")] = None,
+) -> None:
+    """Answer a question with cited sources (builds the index on first use)."""
+    if not jsonl:
+        if question is None:
+            raise UserError('give a question, e.g. kgqa ask "What was Twilio\'s fiscal 2024 revenue?", or use --jsonl')
+        _check_question_fast(question)
+    overrides: dict[str, Any] = {"index_dir": index, "corpus_dir": corpus, "llm": llm, "llm_base_url": llm_base_url, "llm_model": llm_model}
+    if no_graph:
+        overrides["use_graph"] = False
+    settings = _settings(config, **overrides)
+    qa = _open(settings)
+    if jsonl:
+        _ask_jsonl(qa, k)
+        return
+    assert question is not None
+    answer = qa.ask(question, k=k)
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        _print_answer(answer)
+
+
+def _check_question_fast(question: str) -> None:
+    """Reject bad questions before loading anything heavy."""
+    q = " ".join(question.split())
+    limit = Settings.load().max_question_chars
+    if not q:
+        raise UserError("the question is empty")
+    if len(q) > limit:
+        raise UserError(f"the question is {len(q):,} characters long; the limit is {limit:,}")
+
+
+def _open(settings: Settings):  # type: ignore[no-untyped-def]
+    from kgqa.qa import QA
+    from retrieval.index import resolve_current
+
+    if resolve_current(settings.index_dir) is None:
+        _err(f"no index at {settings.index_dir}; building it from {settings.corpus_dir} (first use)")
+    qa = QA.open_or_build(settings, progress=sys.stderr.isatty(), say=_err)
+    if settings.llm and settings.llm != "none":
+        try:
+            from kgqa.llm import attach_llm
+        except ImportError as exc:
+            raise UserError("LLM support is not installed: pip install -e '.[llm]'") from exc
+        attach_llm(qa, settings)
+    return qa
+
+
+def _ask_jsonl(qa: Any, k: int | None) -> None:
+    from kgqa.qa import QuestionError
+
+    failed = 0
+    for line_no, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        q = line.rstrip("\n")
+        try:
+            rec = qa.ask(q, k=k).to_dict()
+        except QuestionError as exc:
+            failed += 1
+            _err(f"line {line_no}: {exc}")
+            rec = {"question": q[:200], "error": str(exc)}
+        print(json.dumps(rec, ensure_ascii=False), flush=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_answer(answer: Any) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    con = Console(highlight=False, soft_wrap=True)
+    style = "yellow" if answer.abstained else "bold"
+    con.print(f"[{style}]{escape(answer.text)}[/]")
+    if answer.citations:
+        con.print()
+    for c in answer.citations:
+        where = f"{c.doc}" + (f" › {c.section}" if c.section else "") + (f" (p. {c.page})" if c.page else "")
+        con.print(f"[cyan][{c.n}][/] {escape(where)} [dim]chars {c.start}-{c.end}[/]")
+        con.print(f"    [dim]“{escape(' '.join(c.text.split()))}”[/]")
+    tm = answer.timings_ms
+    con.print(f"\n[dim]route: {answer.route} · mode: {answer.mode} · {tm.get('total', 0):.0f} ms[/]")
+
+
+# Sub-applications owned by other folders, mounted when present.
+def _mount() -> None:
+    for module, attr, name in (("kg.cli", "graph_app", "graph"),):
+        try:
+            mod = __import__(module, fromlist=[attr])
+            app.add_typer(getattr(mod, attr), name=name)
+        except ImportError:
+            pass
+    for module, attr in (("eval.cli", "register"), ("ui.cli", "register")):
+        try:
+            mod = __import__(module, fromlist=[attr])
+            getattr(mod, attr)(app)
+        except ImportError:
+            pass
+
+
+_mount()
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one line on stderr."""
+    from click.exceptions import ClickException
+
+    try:
+        app(standalone_mode=False)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code if isinstance(code, int) else 0)
+    except ClickException as exc:
+        _err(exc.format_message())
+        sys.exit(2)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # one clear line, no traceback
+        if os.environ.get("KGQA_DEBUG"):
+            raise
+        _err(_describe(exc))
+        sys.exit(1)
+
+
+def _describe(exc: Exception) -> str:
+    name = type(exc).__name__
+    if name in {"UserError", "IndexError_", "QuestionError", "LoadError", "ModelNotFound", "LLMError"}:
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found: {exc.filename}"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {exc.filename}"
+    return f"{name}: {exc}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The question-answering facade used by the CLI, the UI and evaluation scripts.
+
+>>> from kgqa.qa import QA                      # doctest: +SKIP
+>>> qa = QA.load(".kgqa-index")                 # doctest: +SKIP
+>>> qa.ask("What was Twilio's fiscal 2024 revenue?").text   # doctest: +SKIP
+'About $4.46 billion in fiscal 2024 [1]. With fiscal 2024 revenue of approximately ... [1]'
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kgqa.config import Settings, set_offline_env
+from kgqa.types import Answer
+from retrieval.index import BuildReport, Index, build_index, resolve_current
+from retrieval.search import Retriever, SearchResult
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as given (empty, too long, not text)."""
+
+
+class QA:
+    """Answers questions over one index. Thread-safe for concurrent ``ask`` calls."""
+
+    def __init__(self, index: Index, settings: Settings) -> None:
+        from kgqa.answer import OfflineAnswerer
+
+        self.index = index
+        self.settings = settings
+        self.retriever = Retriever(index, settings)
+        self.answerer = OfflineAnswerer(index, settings)
+        self._lock = threading.Lock()
+
+    # ---- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None) -> QA:
+        """Open an existing index (raises ``retrieval.index.IndexError_`` with a fix if it is unusable)."""
+        set_offline_env()
+        settings = settings or Settings.load()
+        if index_dir is not None:
+            settings = settings.with_values({"index_dir": Path(index_dir)})
+        return cls(Index.load(settings.index_dir, settings), settings)
+
+    @classmethod
+    def open_or_build(
+        cls,
+        settings: Settings,
+        paths: Sequence[Path] | None = None,
+        progress: bool = False,
+        say: Callable[[str], None] | None = None,
+    ) -> QA:
+        """Open the index, building it from ``paths`` (default: the corpus folder) if there is none."""
+        set_offline_env()
+        if resolve_current(settings.index_dir) is None:
+            build_index(list(paths or [settings.corpus_dir]), settings, progress=progress, say=say)
+        return cls(Index.load(settings.index_dir, settings), settings)
+
+    def ingest(self, paths: Sequence[Path], add: bool = True, progress: bool = False,
+               say: Callable[[str], None] | None = None) -> BuildReport:
+        """Add (or sync) documents, then switch this QA to the new index generation."""
+        report = build_index(list(paths), self.settings, add=add, progress=progress, say=say)
+        new = Index.load(self.settings.index_dir, self.settings)
+        with self._lock:
+            self.__init__(new, self.settings)  # type: ignore[misc]
+        return report
+
+    # ---- asking ---------------------------------------------------------------------------------
+
+    def check_question(self, question: Any) -> str:
+        if not isinstance(question, str):
+            raise QuestionError("the question must be text")
+        q = " ".join(question.split())
+        if not q:
+            raise QuestionError("the question is empty")
+        if len(q) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"the question is {len(q):,} characters long; the limit is {self.settings.max_question_chars:,}"
+            )
+        return q
+
+    def search(self, question: str, k: int | None = None) -> SearchResult:
+        return self.retriever.search(self.check_question(question), k=k)
+
+    def ask(self, question: str, k: int | None = None, use_graph: bool | None = None) -> Answer:
+        """Answer ``question`` with citations; never raises for weak evidence (it abstains)."""
+        t0 = time.perf_counter()
+        q = self.check_question(question)
+        result = self.retriever.search(q, k=k)
+        t1 = time.perf_counter()
+        answer = self.answerer.answer(result)
+        if (self.settings.use_graph if use_graph is None else use_graph) and self.index.graph is not None:
+            answer = self._with_graph(answer, result)
+        t2 = time.perf_counter()
+        answer.timings_ms["answer"] = (t2 - t1) * 1000
+        answer.timings_ms["total"] = (t2 - t0) * 1000
+        return answer
+
+    def _with_graph(self, answer: Answer, result: SearchResult) -> Answer:
+        try:
+            from kgqa.graph_route import merge_graph_answer
+        except ImportError:
+            return answer
+        return merge_graph_answer(self, answer, result)
