@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -50,6 +51,15 @@ _NAME = re.compile(
 _ENUM_SEP = re.compile(r"\s*(?:,\s*(?:and|or)\s+|,\s*|\s+and\s+|\s+or\s+|/)\s*")
 # Clauses: split at ; : , and before "and"/"while"/"with" so "30% less wait time and 12% more output" splits.
 _CLAUSE = re.compile(r"[^;:,]+?(?=\s+(?:and|while|with|whereas|but|vs\.?)\s|[;:,]|$)|[^;:,]+")
+_BEFORE = re.compile(r"\b(before|prior|previous(ly)?|originally|initially|at (its|the) peak|used to)\b", re.I)
+_AFTER = re.compile(r"\b(after|now|currently|today|latest|by (early|late|mid|the end))\b", re.I)
+_CAUSAL = re.compile(
+    r"\b(because|due to|as a result|driven by|reflecting|mechanism|the risk is|which is why|so that|since|given|"
+    r"as (?:ai|the|it|they)|prevents?|requires?|means?|therefore|thus)\b",
+    re.I,
+)
+_ACROSS_DOCS = re.compile(r"\b(two|both|each|all the|the) (documents|reports|sources|articles|papers)\b|\bdiffer\b", re.I)
+_LEAD_IN = re.compile(r"^([A-Z][^.:;]{2,60}?)[.:]\s+\S")
 _APPROX_WORD = {"approx": "About", "over": "Over", ">=": "At least", "<": "Under", "<=": "Up to"}
 
 
@@ -61,6 +71,12 @@ class OfflineAnswerer:
         self.settings = settings
         self.idf = _idf(index)
         self._values: dict[int, list[Value]] = {}
+        # what a question may say about a whole document ("the PitchGrade report")
+        self.doc_context = {
+            d.id: " ".join(str(x) for x in (d.title, d.meta.get("publisher") or "", d.meta.get("kind") or ""))
+            for d in index.docs.values()
+        }
+        self.headings = {u.text for u in index.units if u.kind == "heading" and u.section and " | " not in u.text}
 
     def values_of(self, u: Unit) -> list[Value]:
         """Quantities in a unit, parsed once per process (units never change)."""
@@ -76,10 +92,6 @@ class OfflineAnswerer:
         cands = self._candidates(result)
         if not cands:
             return self._abstain(result, [])
-        if qa.answer_type == "comparison" and len(qa.sides) == 2:
-            ans = self._comparison(result, cands)
-            if ans is not None:
-                return ans
         if qa.kinds and qa.answer_type != "comparison":
             return self._value_answer(result, cands)
         if qa.answer_type in {"list", "name"}:
@@ -95,12 +107,18 @@ class OfflineAnswerer:
     def _candidates(self, result: SearchResult) -> list[Candidate]:
         qa = result.question
         q_years = {int(v.value) for v in qa.values if v.kind in ("year", "quarter")}
+        names = self.required_names(qa)
+        headings = self.matched_headings(qa)
+        if self.unknown_names(qa):
+            return []  # "GAAP margin" when the reports only say non-GAAP; "the CEO" when none is named
         out: list[Candidate] = []
         for su in result.units[:40]:
             u = su.unit
             if u.kind == "heading" and u.section == "" and len(result.units) > 1:
                 continue  # a document title is not evidence
-            ctx = f"{u.text} {u.section}"
+            ctx = f"{u.text} {u.section} {self.doc_context.get(u.doc, '')}"
+            # names and headings may sit in a neighbouring sentence of the same passage
+            ctx_toks = set(tokenize(f"{self.index.chunks[u.chunk].text} {ctx}"))
             cov = self._coverage(qa, ctx)
             score = su.score + 0.25 * cov
             period_ok = True
@@ -112,8 +130,60 @@ class OfflineAnswerer:
                     period_ok = False  # the question names a period this unit does not speak of
                     score -= 0.2
                     cov *= 0.5
+            # a specific name in the question ("Sierra AI", "Google Cloud") must be in the evidence
+            if names - ctx_toks:
+                period_ok = False
+                score -= 0.15
+            if headings:
+                if any(h in u.section or set(tokenize(h)) <= ctx_toks for h in headings):
+                    score += 0.1
+                else:
+                    period_ok = False
             out.append(Candidate(su, score, cov, period_ok=period_ok))
         out.sort(key=lambda c: -c.score)
+        return out
+
+    def _weight_in(self, qa: QuestionAnalysis, text: str) -> float:
+        """IDF weight of the question's words (or their synonyms) present in ``text``."""
+        toks = set(tokenize(text))
+        w = 0.0
+        seen: set[str] = set()
+        for own, group in concepts(qa.text):
+            seen |= own
+            if group & toks:
+                w += max(self.idf.get(t, self.idf_unknown) for t in own)
+        w += sum(self.idf.get(t, 0.0) for t in set(qa.tokens) - seen if t in toks and not t.isdigit())
+        return w
+
+    def _anchored(self, qa: QuestionAnalysis, u: Unit, v: Value) -> bool:
+        """Does the value's own clause speak of the question, compared with the unit's other clauses?"""
+        anchor = _anchor_text(u, v)
+        if self._weight_in(qa, anchor) <= 0:
+            return False
+        # a name the question is about must sit next to the value, not elsewhere in the sentence
+        names = self.required_names(qa)
+        in_unit = names & set(tokenize(u.text))
+        return not in_unit or bool(in_unit & set(tokenize(anchor))) or u.kind == "table_row"
+
+    def unknown_names(self, qa: QuestionAnalysis) -> set[str]:
+        """Capitalised words of the question (names, acronyms) that the corpus never uses."""
+        return {t for t in _capitalised(qa.text) if t not in self.idf and len(t) > 1 and not t.isdigit()}
+
+    def required_names(self, qa: QuestionAnalysis) -> set[str]:
+        """Stems of rare capitalised words of the question that the corpus knows (proper names)."""
+        n = max(1, len(self.index.units))
+        rare = math.log(1 + 1 / 0.25)  # the word is in under a quarter of the units
+        return {t for t in _capitalised(qa.text) if t in self.idf and self.idf[t] > rare and n > 4}
+
+    def matched_headings(self, qa: QuestionAnalysis) -> set[str]:
+        """Section headings the question names in full when one of their words is rare ("bear case")."""
+        q = set(qa.tokens)
+        rare = math.log(1 + 1 / 0.12)
+        out = set()
+        for h in self.headings:
+            toks = set(tokenize(h))
+            if toks and toks <= q and max(self.idf.get(t, 0.0) for t in toks) > rare:
+                out.add(h)
         return out
 
     def _coverage(self, qa: QuestionAnalysis, text: str) -> float:
@@ -127,10 +197,11 @@ class OfflineAnswerer:
             total += w
             hit += w if group & toks else 0.0
             seen |= own
+        caps = _capitalised(qa.text)
         for t in dict.fromkeys(qa.tokens):
             if t in seen or t.isdigit():
                 continue
-            w = idf.get(t, unk)
+            w = idf.get(t, unk * (2.0 if t in caps else 1.0))
             total += w
             hit += w if t in toks else 0.0
         return hit / total if total else 0.0
@@ -151,15 +222,21 @@ class OfflineAnswerer:
             if not vals:
                 continue
             c.values = vals
-            bonus = 0.15
+            rank = min(_rank(qa, v) for v in vals)
+            bonus = 0.15 if rank == 0 else 0.07
             if qa.wants_range and any(v.is_range for v in vals):
                 bonus += 0.08
+            if c.su.unit.kind == "heading":
+                bonus -= 0.1  # "1-3 Years (Near Term)" labels a section; it rarely answers
             typed.append(Candidate(c.su, c.score + bonus, c.coverage, vals, c.period_ok))
         typed.sort(key=lambda c: -c.score)
         if not typed or self.confidence(typed[0]) < self.settings.abstain_threshold:
-            return self._abstain(result, typed or cands)
+            return self._abstain(result, typed or cands, self.confidence(typed[0]) if typed else 0.0)
         best = typed[0]
         value = self._pick_value(qa, best)
+        if not self._anchored(qa, best.su.unit, value):
+            # the value belongs to another part of the sentence ("... (over $10 million in the past year)")
+            return self._abstain(result, typed, min(self.confidence(best), self.settings.abstain_threshold - 0.01))
         period = _period_phrase(best.su.unit.text, value)
         lead = _APPROX_WORD.get(value.qualifier or "", "")
         shown = _show(value)
@@ -175,7 +252,7 @@ class OfflineAnswerer:
         for c in support[: self.settings.max_support]:
             k = cites.add(c.su.unit, c.values[0] if c is not best else value)
             lines.append(f"{_sentence(c.su.unit)} [{k}]")
-        return self._answer(result, " ".join(lines), cites, abstained=False, value=shown)
+        return self._answer(result, " ".join(lines), cites, abstained=False, value=shown, confidence=self.confidence(best))
 
     def _pick_value(self, qa: QuestionAnalysis, c: Candidate) -> Value:
         """The value whose clause shares most (rare) question words, then the nearest one."""
@@ -190,6 +267,8 @@ class OfflineAnswerer:
         # a period the question names ("by early 2024") pins the value next to it
         q_years = {int(v.value) for v in qa.values if v.kind in ("year", "quarter")}
         anchors = [v.start for v in self.values_of(c.su.unit) if v.kind in ("year", "quarter") and int(v.value) in q_years]
+        before = bool(_BEFORE.search(qa.text))
+        after = bool(_AFTER.search(qa.text))
 
         def score(v: Value) -> float:
             a, b = next(((x, y) for x, y in clauses if x <= v.start < y), (0, len(text)))
@@ -198,38 +277,90 @@ class OfflineAnswerer:
             if qa.wants_range and v.is_range:
                 s += 3.0
             s += sum(4.0 / (1.0 + abs(p - v.end) / 10) for p in anchors)
+            lead = text[max(0, v.start - 6) : v.start].lower()
+            if before and "from" in lead:
+                s += 2.0
+            if after and re.search(r"\bto\b", lead):
+                s += 1.0
             if v.kind in qa.kinds:
                 s += 0.5 * (len(qa.kinds) - qa.kinds.index(v.kind))
             return s
 
-        return max(c.values, key=score)
+        best_rank = min(_rank(qa, v) for v in c.values)
+        return max((v for v in c.values if _rank(qa, v) == best_rank), key=score)
 
     # ---- names and lists ----------------------------------------------------------------------
 
     def _names_answer(self, result: SearchResult, cands: list[Candidate]) -> Answer:
         qa = result.question
         q_low = qa.text.lower()
-        scored: list[tuple[float, Candidate, list[str]]] = []
+        scored: list[tuple[float, Candidate, list[tuple[str, Unit]]]] = []
+        q_toks = set(qa.tokens)
         for c in cands[:15]:
-            names = [n for n in _names(_cells(c.su.unit)) if n.lower() not in q_low and not _generic(n)]
-            if not names:
+            if not c.period_ok:
                 continue
-            bonus = 0.1 + (0.1 if qa.answer_type == "list" and len(names) >= 2 else 0.0)
-            scored.append((c.score + bonus, c, names))
+            u = c.su.unit
+            if u.kind == "heading" and " | " not in u.text:
+                continue  # section titles are not answers
+            items: list[tuple[str, Unit]] = []
+            if qa.answer_type == "list":
+                head = set(tokenize(_first_cell(u)))
+                row_about_q = u.kind == "table_row" and bool(head) and len(head & q_toks) * 2 >= len(head)
+                items = [] if row_about_q else self._list_items(u)
+                if len(items) < 2 and u.kind in ("table_row", "list_item"):  # "spot instances, reserved capacity, and savings plans"
+                    items = [(x, u) for x in _phrases(_cells(u) if not row_about_q else _cells(u).split("; ", 1)[-1])]
+            if len(items) < 2:
+                items = [(n, u) for n in _names(_cells(u))]
+            items = [(n, u) for n, u in items if n.lower() not in q_low and not _generic(n)]
+            if not items:
+                continue
+            bonus = 0.1 + (0.15 if qa.answer_type == "list" and len(items) >= 2 else 0.0)
+            scored.append((c.score + bonus, c, items))
         scored.sort(key=lambda x: -x[0])
         if not scored or self.confidence(scored[0][1]) < self.settings.abstain_threshold:
-            return self._abstain(result, cands)
-        _, best, names = scored[0]
+            return self._abstain(result, cands, self.confidence(scored[0][1]) if scored else 0.0)
+        _, best, items = scored[0]
         cites = _Citations(self.index)
-        n = cites.add(best.su.unit)
-        if qa.answer_type == "name":
-            names = names[:1] if len(names) == 1 else self._closest_names(qa, best.su.unit.text, names)
-        shown = _join(names)
-        lines = [f"{shown} [{n}].", f"{_sentence(best.su.unit)} [{n}]"]
+        if qa.answer_type == "name" and len(items) > 1:
+            keep = self._closest_names(qa, best.su.unit.text, [n for n, _ in items])[0]
+            items = [(n, u) for n, u in items if n == keep][:1]
+        units_used = list(dict.fromkeys(u.id for _, u in items))
+        if len(units_used) == 1:
+            n = cites.add(best.su.unit)
+            lines = [f"{_join([x for x, _ in items])} [{n}].", f"{_sentence(best.su.unit)} [{n}]"]
+        else:  # one citation per item: each row or list entry is its own evidence
+            parts = [f"{name} [{cites.add(u)}]" for name, u in items]
+            lines = [_join(parts) + "."]
         for _, c, _ in scored[1:3]:
-            if c.score >= scored[0][0] - 0.1 and len(lines) <= self.settings.max_support:
+            if c.score >= scored[0][0] - 0.1 and len(lines) <= self.settings.max_support and len(units_used) == 1:
                 lines.append(f"{_sentence(c.su.unit)} [{cites.add(c.su.unit)}]")
-        return self._answer(result, " ".join(lines), cites, abstained=False, value=shown)
+        return self._answer(
+            result, " ".join(lines), cites, abstained=False, value=_join([x for x, _ in items]),
+            confidence=self.confidence(best),
+        )
+
+    def _list_items(self, u: Unit) -> list[tuple[str, Unit]]:
+        """Sibling items of a structured list that ``u`` belongs to, with their units.
+
+        Table rows give their first cell, list items and paragraphs that open with a short
+        label ("Developer mindshare. ...", "Potential Funding Constraints: ...") give the label.
+        A table header gives the rows below it.
+        """
+        units = self.index.units
+        if u.kind == "heading" and " | " in u.text and u.id + 1 < len(units) and units[u.id + 1].kind == "table_row":
+            u = units[u.id + 1]
+        if u.text.rstrip().endswith(":") and u.id + 1 < len(units):  # "... this translates to:" + items
+            nxt = units[u.id + 1]
+            if nxt.doc == u.doc and nxt.section == u.section and nxt.kind in ("list_item", "table_row"):
+                u = nxt
+        if u.kind == "table_row":
+            rows = _run(units, u.id, lambda x: x.kind == "table_row" and x.section == u.section and x.doc == u.doc)
+            return [(_first_cell(r), r) for r in rows if _first_cell(r)]
+        if _LEAD_IN.match(u.text):
+            same = _run(units, u.id, lambda x: x.section == u.section and x.doc == u.doc and x.kind != "heading")
+            labelled = [(m.group(1).strip(), x) for x in same if (m := _LEAD_IN.match(x.text)) and len(m.group(1).split()) <= 5]
+            return labelled if len(labelled) >= 2 else []
+        return []
 
     def _closest_names(self, qa: QuestionAnalysis, text: str, names: list[str]) -> list[str]:
         q_tokens = set(qa.tokens)
@@ -241,72 +372,70 @@ class OfflineAnswerer:
 
         return [min(names, key=dist)]
 
-    # ---- comparisons ------------------------------------------------------------------------------
-
-    def _comparison(self, result: SearchResult, cands: list[Candidate]) -> Answer | None:
-        qa = result.question
-        kinds = ("money", "percent", "multiple", "duration", "count", "number")
-        picks: list[tuple[str, Candidate, Value]] = []
-        for side in qa.sides:
-            side_toks = set(tokenize(side))
-            best: tuple[float, Candidate, Value] | None = None
-            for c in cands[:30]:
-                toks = set(tokenize(c.su.unit.text))
-                cov = len(side_toks & toks) / max(1, len(side_toks))
-                if cov < 0.5:
-                    continue
-                vals = [v for v in find_values(c.su.unit.text) if v.kind in kinds]
-                if not vals:
-                    continue
-                v = _nearest_value(c.su.unit.text, side, vals)
-                sc = c.score + cov
-                if best is None or sc > best[0]:
-                    best = (sc, c, v)
-            if best is None:
-                return None
-            picks.append((side, best[1], best[2]))
-        (s1, c1, v1), (s2, c2, v2) = picks
-        if v1.kind != v2.kind or same_number(v1.value, v2.value, 0):
-            return None
-        low_words = ("smaller", "lower", "less", "fewer")
-        want_low = any(w in qa.text.lower() for w in low_words)
-        first, second = ((s1, c1, v1), (s2, c2, v2)) if (v1.value > v2.value) != want_low else ((s2, c2, v2), (s1, c1, v1))
-        cites = _Citations(self.index)
-        n1 = cites.add(first[1].su.unit, first[2])
-        n2 = cites.add(second[1].su.unit, second[2])
-        word = "lower" if want_low else "higher"
-        text = (
-            f"{first[0][0].upper() + first[0][1:]}: {first[2].as_text()} [{n1}], {word} than "
-            f"{second[0]}: {second[2].as_text()} [{n2}]."
-        )
-        return self._answer(result, text, cites, abstained=False, value=first[0])
-
     # ---- reasons and everything else ------------------------------------------------------------------
 
     def _sentence_answer(self, result: SearchResult, cands: list[Candidate]) -> Answer:
+        qa = result.question
         body = [c for c in cands if c.su.unit.kind != "heading"] or cands
+        if _ACROSS_DOCS.search(qa.text) and len(self.index.docs) > 1:
+            return self._per_document(result, body)
+        if qa.answer_type == "reason":
+            for c in body:
+                if _CAUSAL.search(c.su.unit.text):
+                    c.score += 0.05
+            body.sort(key=lambda c: -c.score)
         best = body[0]
         if self.confidence(best) < self.settings.abstain_threshold:
-            return self._abstain(result, cands)
+            return self._abstain(result, cands, self.confidence(best))
         cites = _Citations(self.index)
         lines = [f"{_sentence(best.su.unit)} [{cites.add(best.su.unit)}]"]
+        follow = self._next_unit(best.su.unit)
+        if qa.answer_type == "reason" and follow is not None:
+            # an explanation usually continues in the next sentence ("The mechanism is ...")
+            lines.append(f"{_sentence(follow)} [{cites.add(follow)}]")
         for c in body[1:4]:
-            if len(lines) > self.settings.max_support - 1:
+            if len(lines) >= self.settings.max_support:
                 break
             if c.score >= best.score - 0.08 and c.su.unit.doc == best.su.unit.doc:
                 lines.append(f"{_sentence(c.su.unit)} [{cites.add(c.su.unit)}]")
-        return self._answer(result, " ".join(lines), cites, abstained=False, value=None)
+        return self._answer(result, " ".join(lines), cites, abstained=False, value=None, confidence=self.confidence(best))
 
-    def _abstain(self, result: SearchResult, cands: list[Candidate]) -> Answer:
+    def _per_document(self, result: SearchResult, body: list[Candidate]) -> Answer:
+        """"How do the reports differ ...": the best sentence of each document, side by side."""
+        best_by_doc: dict[str, Candidate] = {}
+        for c in body:
+            best_by_doc.setdefault(c.su.unit.doc, c)
+        picks = sorted(best_by_doc.values(), key=lambda c: -c.score)[:3]
+        if not picks or self.confidence(picks[0]) < self.settings.abstain_threshold:
+            return self._abstain(result, body, self.confidence(picks[0]) if picks else 0.0)
+        cites = _Citations(self.index)
+        lines = [
+            f"{self.index.docs[c.su.unit.doc].title}: {_sentence(c.su.unit)} [{cites.add(c.su.unit)}]" for c in picks
+        ]
+        return self._answer(result, " ".join(lines), cites, abstained=False, value=None, confidence=self.confidence(picks[0]))
+
+    def _next_unit(self, u: Unit) -> Unit | None:
+        units = self.index.units
+        if u.id + 1 < len(units):
+            nxt = units[u.id + 1]
+            if nxt.doc == u.doc and nxt.section == u.section and nxt.kind in ("sentence", "list_item"):
+                return nxt
+        return None
+
+    def _abstain(self, result: SearchResult, cands: list[Candidate], confidence: float = 0.0) -> Answer:
         cites = _Citations(self.index)
         refs = [cites.add(c.su.unit) for c in cands[:2] if c.su.unit.kind != "heading"]
         closest = f" Closest passages: {', '.join(f'[{n}]' for n in refs)}." if refs else ""
         q = result.question.text.rstrip("?").strip()
         text = f'The corpus does not say ("{q}").{closest}'
-        return self._answer(result, text, cites, abstained=True, value=None)
+        return self._answer(result, text, cites, abstained=True, value=None, confidence=confidence)
 
-    def _answer(self, result: SearchResult, text: str, cites: _Citations, abstained: bool, value: str | None) -> Answer:
+    def _answer(
+        self, result: SearchResult, text: str, cites: _Citations, abstained: bool, value: str | None,
+        confidence: float | None = None,
+    ) -> Answer:
         return Answer(
+            confidence=confidence,
             question=result.question.text,
             text=text,
             citations=cites.items,
@@ -358,11 +487,54 @@ def citation(index: Index, u: Unit, n: int, value: Value | None = None) -> Citat
 
 def _idf(index: Index) -> dict[str, float]:
     df: dict[str, int] = {}
+    meta = {d.id: f"{d.title} {d.meta.get('publisher') or ''}" for d in index.docs.values()}
     for u in index.units:
-        for t in set(tokenize(f"{u.text} {u.section}")):
+        for t in set(tokenize(f"{u.text} {u.section} {meta.get(u.doc, '')}")):
             df[t] = df.get(t, 0) + 1
     n = len(index.units) or 1
     return {t: math.log(1 + n / c) for t, c in df.items()}
+
+
+def _capitalised(text: str) -> set[str]:
+    """Stems of capitalised words that do not start the question (likely names or acronyms).
+
+    Only the capitalised parts of hyphenated words count ("LLM-based" gives "llm"); a word
+    that starts in lower case ("non-GAAP") is not a name.
+    """
+    out: set[str] = set()
+    for word in text.split()[1:]:
+        word = word.strip("\"'(),.?!:;")
+        if not word[:1].isupper():
+            continue
+        for part in word.split("-"):
+            if part[:1].isupper():
+                out.update(tokenize(part))
+    return out
+
+
+def _rank(qa: QuestionAnalysis, v: Value) -> int:
+    """Preference of a value kind for this question; a bare number counts as a count."""
+    if v.kind == "number" and qa.answer_type == "count":
+        return 0
+    return qa.kinds.index(v.kind)
+
+
+def _anchor_text(u: Unit, v: Value) -> str:
+    """The words a value belongs to: its clause, or for a table row its first cell and its own cell."""
+    t = u.text
+    if u.kind == "table_row":
+        cells = t.split("; ")
+        pos = 0
+        for cell in cells:
+            if pos <= v.start < pos + len(cell) + 2:
+                return f"{cells[0]} {cell}"
+            pos += len(cell) + 2
+        return t
+    for m in _CLAUSE.finditer(t):
+        if m.start() <= v.start < m.end():
+            clause = m.group(0)
+            return t if len(clause.split()) < 4 else clause
+    return t
 
 
 def _show(v: Value) -> str:
@@ -455,6 +627,20 @@ def _names(text: str) -> list[str]:
     return out
 
 
+def _phrases(text: str) -> list[str]:
+    """Items of the longest comma enumeration of short phrases ("a, b, and c"), or ``[]``."""
+    best: list[str] = []
+    for clause in re.split(r"[;:]\s+|\.\s+|\.$", text):
+        parts = [p.strip(" .") for p in _ENUM_SEP.split(clause) if p.strip(" .")]
+        if len(parts) >= 3 and all(1 <= len(p.split()) <= 4 for p in parts[1:-1]):
+            first = " ".join(parts[0].split()[-3:])  # the lead-in's tail: "Leveraging X" -> "X"
+            last = " ".join(parts[-1].split()[:4])
+            items = [first, *parts[1:-1], last]
+            if len(items) > len(best):
+                best = items
+    return best
+
+
 def _clean_name(name: str) -> str:
     name = name.strip(" .,'")
     name = re.sub(r"^(The|A|An|In|On|For|Like|As|At|If|This|That|With|While|By|Vendors like)\s+", "", name)
@@ -479,7 +665,81 @@ def _join(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _nearest_value(text: str, side: str, vals: list[Value]) -> Value:
-    toks = set(tokenize(side))
-    pos = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", text) if _tok1(m.group(0)) in toks]
-    return min(vals, key=lambda v: min((abs(p - v.start) for p in pos), default=0))
+def _run(units: list[Unit], i: int, same: Callable[[Unit], bool]) -> list[Unit]:
+    """The contiguous run of units around index ``i`` for which ``same`` holds."""
+    a = i
+    while a > 0 and same(units[a - 1]):
+        a -= 1
+    b = i
+    while b + 1 < len(units) and same(units[b + 1]):
+        b += 1
+    return units[a : b + 1]
+
+
+def _first_cell(u: Unit) -> str:
+    first = u.text.split("; ", 1)[0]
+    return first.split(": ", 1)[-1].strip()
+
+
+def merge_answers(question: str, parts: list[tuple[str, Answer]], comparison: bool) -> Answer:
+    """One answer from the answers to sub-questions, with citations renumbered in order.
+
+    For comparisons, when both parts give a value of the same kind, the first sentence says
+    which is larger (or smaller, if the question asks for that).
+    """
+    items: list[Citation] = []
+    key_to_n: dict[tuple[str, int, int], int] = {}
+    texts: list[str] = []
+    for _, a in parts:
+        remap: dict[int, int] = {}
+        for c in a.citations:
+            key = (c.doc, c.start, c.end)
+            if key not in key_to_n:
+                key_to_n[key] = len(items) + 1
+                items.append(_renumber(c, key_to_n[key]))
+            remap[c.n] = key_to_n[key]
+        texts.append(re.sub(r"\[(\d+)\]", lambda m, r=remap: f"[{r.get(int(m.group(1)), int(m.group(1)))}]", a.text))
+    answered = [a for _, a in parts if not a.abstained]
+    lead = ""
+    if comparison and len(answered) == 2:
+        lead = _comparison_lead(question, parts)
+    sub = [f"{_label(q)}: {t}" for (q, _), t in zip(parts, texts, strict=True)]
+    text = (lead + " " if lead else "") + " ".join(sub)
+    first = parts[0][1]
+    return Answer(
+        question=question,
+        text=text,
+        citations=items,
+        abstained=not answered,
+        route=first.route if answered else "none",
+        passages=[p for _, a in parts for p in a.passages],
+        timings_ms={},
+        answer_type="comparison" if comparison else "multi",
+        value="; ".join(a.value or "" for _, a in parts if a.value) or None,
+        notes=[f"answered as {len(parts)} sub-questions"],
+    )
+
+
+def _renumber(c: Citation, n: int) -> Citation:
+    return Citation(n, c.doc, c.title, c.section, c.start, c.end, c.text, c.page, c.value_start, c.value_end)
+
+
+def _label(sub_question: str) -> str:
+    q = sub_question.rstrip("?").strip()
+    q = re.sub(r"^(what is|what was|what are|how much|how many)\s+", "", q, flags=re.I)
+    return q[:1].upper() + q[1:]
+
+
+def _comparison_lead(question: str, parts: list[tuple[str, Answer]]) -> str:
+    vals = []
+    for q, a in parts:
+        v = find_values(a.value or "")
+        vals.append((q, v[0] if v else None))
+    (q1, v1), (q2, v2) = vals
+    if v1 is None or v2 is None or v1.kind != v2.kind or same_number(v1.value, v2.value, 0):
+        return ""
+    want_low = bool(re.search(r"\b(smaller|lower|less|fewer|least)\b", question, re.I))
+    big, small = ((q1, v1), (q2, v2)) if v1.value > v2.value else ((q2, v2), (q1, v1))
+    win, lose = (small, big) if want_low else (big, small)
+    word = "smaller" if want_low else "larger"
+    return f"{_label(win[0])} is {word} ({win[1].as_text()} vs {lose[1].as_text()})."

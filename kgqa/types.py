@@ -195,6 +195,7 @@ class Answer:
     mode: str = "offline"  # offline | llm | llm-fallback
     notes: list[str] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    confidence: float | None = None  # the evidence score the abstention threshold is compared with
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -205,6 +206,7 @@ class Answer:
             "answer_type": self.answer_type,
             "route": self.route,
             "mode": self.mode,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},

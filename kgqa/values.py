@@ -53,8 +53,9 @@ _YEAR = re.compile(
     re.I,
 )
 _QUARTER = re.compile(r"\b(?:(?P<y1>(?:19|20)\d{2})\s*Q(?P<q1>[1-4])|Q(?P<q2>[1-4])\s*(?:FY\s?)?(?P<y2>(?:19|20)?\d{2}))\b")
+_WORD_NUM = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a dozen|dozens of|hundreds of|thousands of"
 _COUNT = re.compile(
-    _APPROX + rf"(?P<a>{_NUM})(?:\s*(?P<sa>million|billion|thousand))?\+?\s+(?P<noun>[a-z][a-z-]+)", re.I
+    _APPROX + rf"(?P<a>{_NUM}|(?<![\w-])(?:{_WORD_NUM}))(?:\s*(?P<sa>million|billion|thousand))?\+?\s+(?P<noun>[a-z][a-z-]+)", re.I
 )
 _COUNT_NOUNS = {
     "employees": "people", "people": "people", "staff": "people", "workers": "people", "customers": "count",
@@ -71,7 +72,7 @@ _QUAL = {
 }
 _WORD_NUMS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "twenty": 20, "hundred": 100,
+    "ten": 10, "eleven": 11, "twelve": 12, "dozen": 12, "twenty": 20, "hundred": 100, "a": 1,
 }
 
 
@@ -168,8 +169,11 @@ def find_values(text: str) -> list[Value]:
         if unit is None:
             continue
         scale = _SCALE.get((m.group("sa") or "").lower(), 1.0)
-        end = m.end()
-        found.append(Value("count", _trim_q(m, text), end, m.group(0).strip(), _num(m.group("a")) * scale, None, unit, _qual(m), noun=noun))
+        a = m.group("a")
+        n = word_number(a.split()[-1]) if a[0].isalpha() else _num(a)
+        if n is None:
+            continue  # "hundreds of" names no number
+        found.append(Value("count", _trim_q(m, text), m.end(), m.group(0).strip(), n * scale, None, unit, _qual(m), noun=noun))
     for m in _BARE.finditer(text):
         found.append(Value("number", _trim_q(m, text), m.end(), m.group(0).strip(), _num(m.group("a")), None, "", _qual(m)))
     return _dedupe(found)

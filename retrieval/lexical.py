@@ -1,7 +1,7 @@
 """Word-level matching: one tokenizer for BM25 (bm25s) and for lexical cues in the answerer.
 
 >>> tokenize("Twilio's non-GAAP gross margins were 49-52% in FY2024.")
-['twilio', 'non', 'gaap', 'gross', 'margin', '49', '52', 'fy2024']
+['twilio', 'nongaap', 'gross', 'margin', '49', '52', 'fy2024']
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def stem(word: str) -> str:
     else:
         if word.endswith("s") and not word.endswith(("ss", "us", "is")):
             word = word[:-1]
+    if word.endswith("ly") and len(word) >= 7:  # "currently" -> "current", "annually" -> "annual"
+        word = word[:-2]
     if word.endswith("e") and len(word) > 4:  # "acquire" and "acquired" meet at "acquir"
         word = word[:-1]
     return word
@@ -86,7 +88,9 @@ def stem(word: str) -> str:
 
 def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
     """Lower-case word and number tokens, stemmed, without stop words."""
-    words = _TOKEN.findall(text.lower().replace("'s ", " "))
+    # "non-GAAP" is not "GAAP": keep the prefix on the word it negates
+    low = re.sub(r"\bnon[- ](?=[a-z])", "non", text.lower().replace("'s ", " "))
+    words = _TOKEN.findall(low)
     sw = stopwords()
     return [stem(w) for w in words if keep_stopwords or w not in sw]
 

@@ -31,7 +31,7 @@ class QuestionAnalysis:
 
     text: str
     answer_type: str
-    kinds: tuple[str, ...]
+    kinds: tuple[str, ...]  # value kinds that can answer, best first
     tokens: tuple[str, ...]  # stemmed content words
     values: tuple[Value, ...]  # quantities named in the question ("in 2028", "13%")
     wants_range: bool
@@ -43,10 +43,11 @@ class QuestionAnalysis:
 
 
 @cache
-def _rules() -> tuple[list[tuple[str, tuple[str, ...], list[re.Pattern[str]]]], tuple[str, tuple[str, ...]]]:
+def _rules() -> tuple[list[tuple[str, tuple[str, ...], list[re.Pattern[str]], bool]], tuple[str, tuple[str, ...]]]:
     data = json.loads(_DATA.read_text(encoding="utf-8"))
     rules = [
-        (t["type"], tuple(t["kinds"]), [re.compile(p, re.I) for p in t["patterns"]]) for t in data["types"]
+        (t["type"], tuple(t["kinds"]), [re.compile(p, re.I) for p in t["patterns"]], bool(t.get("exclusive")))
+        for t in data["types"]
     ]
     return rules, (data["default"]["type"], tuple(data["default"]["kinds"]))
 
@@ -60,23 +61,62 @@ def analyze(question: str) -> QuestionAnalysis:
     q = " ".join(question.split())
     rules, default = _rules()
     atype, kinds = default
-    for name, ks, pats in rules:
-        if any(p.search(q) for p in pats):
-            atype, kinds = name, ks
-            break
+    matched = [(name, ks) for name, ks, pats, _ in rules if any(p.search(q) for p in pats)]
+    exclusive = next((ex for name, _, pats, ex in rules if any(p.search(q) for p in pats)), False)
+    if matched and exclusive:
+        matched = matched[:1]
+    if matched:
+        atype = matched[0][0]
+        # later matches add second-choice kinds ("how fast are prices eroding" may be a rate)
+        kinds = tuple(dict.fromkeys(k for _, ks in matched for k in ks))
+        if atype in {"reason", "name", "list"} and matched[0][1] == ():
+            kinds = ()
     wants_range = bool(_RANGE.search(q))
-    if wants_range and atype in {"percentage", "amount", "multiple", "other"}:
-        atype = "range" if atype == "other" else atype
+    if atype == "range" and len(matched) > 1:  # "what margin range": the later cue says which kind
+        kinds = tuple(dict.fromkeys([*(k for _, ks in matched[1:] for k in ks), *matched[0][1]]))
     sides: tuple[str, ...] = ()
     if atype == "comparison":
         sides = _comparison_sides(q)
     return QuestionAnalysis(q, atype, kinds, tuple(tokenize(q)), tuple(find_values(q)), wants_range, sides)
 
 
+_PART_SPLIT = re.compile(
+    r",?\s+and\s+(?=(?:what|how|which|who|when|where|why|on what|in what|at what|by how much|for what)\b)", re.I
+)
+
+
+def split_question(question: str) -> list[str]:
+    """Sub-questions of a conjunction ("What X, and how much Y?") or a comparison ("Which is larger, A or B?").
+
+    >>> split_question("What did Acme pay for Beta, and how much revenue did Beta make?")
+    ['What did Acme pay for Beta?', 'how much revenue did Beta make?']
+    >>> split_question("Which is larger, Flex revenue or Other / international revenue?")
+    ['What is Flex revenue?', 'What is Other / international revenue?']
+    """
+    q = " ".join(question.split())
+    parts = [p.strip(" ,?") for p in _PART_SPLIT.split(q) if p.strip(" ,?")]
+    if len(parts) > 1:
+        return [p + "?" for p in parts]
+    a = analyze(q)
+    if a.answer_type == "comparison" and len(a.sides) == 2:
+        return [f"What is {side.strip(' ,?')}?" for side in a.sides]
+    return [q]
+
+
 def _comparison_sides(q: str) -> tuple[str, ...]:
-    body = re.sub(r"^\s*(which|what|who)\b.*?(larger|bigger|higher|greater|smaller|lower|more|less)\b[^,:]*[,:]?", "", q, flags=re.I)
-    m = _SIDES.search(body or q)
-    if not m:
-        m2 = re.search(r"\bbetween\s+(.+?)\s+and\s+(.+?)\s*\??$", q, re.I)
-        return (m2.group(1), m2.group(2)) if m2 else ()
-    return (m.group(1).strip(" ,"), m.group(2).strip(" ,?"))
+    """The two things a comparison question weighs, or ``()``."""
+    patterns = (
+        r"^\s*how (?:does|do|did)\s+(.+?)\s+compare\s+(?:with|to|against)\s+(.+?)\s*\??$",
+        r"\bcompare[sd]?\s+(?:to|with)?\s*(.+?)\s+(?:with|to|and|against)\s+(.+?)\s*\??$",
+        r"\bbetween\s+(.+?)\s+and\s+(.+?)\s*\??$",
+        r"^(.+?)\s+(?:versus|vs\.?)\s+(.+?)\s*\??$",
+    )
+    for pat in patterns:
+        m = re.search(pat, q, re.I)
+        if m:
+            return (m.group(1).strip(" ,"), m.group(2).strip(" ,?"))
+    body = re.sub(
+        r"^\s*(which|what|who)\b.*?(larger|bigger|higher|greater|smaller|lower|more|less)\b[^,:]*[,:]?", "", q, flags=re.I
+    )
+    m = _SIDES.search(body) if body != q else None
+    return (m.group(1).strip(" ,"), m.group(2).strip(" ,?")) if m else ()

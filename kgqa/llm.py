@@ -1,0 +1,143 @@
+"""Optional LLM client: build a llama-index LLM from :class:`~kgqa.config.Settings` and attach it to a QA.
+
+Nothing here runs unless an LLM is configured (``llm = "none"`` is the default). The LLM
+packages live in the ``[llm]`` extra (``pip install -e '.[llm]'``); they are imported only
+when :func:`make_llm` is called.
+
+Providers (``settings.llm``):
+
+``openai-compatible``
+    Any server speaking the OpenAI chat-completions API (vLLM, llama.cpp server, LM Studio,
+    LocalAI, OpenAI itself, ...) through ``llama_index.llms.openai_like.OpenAILike``.
+    Needs ``llm_base_url`` (e.g. ``http://127.0.0.1:8000/v1``) and ``llm_model``. The API key
+    is read from the environment variable named by ``llm_api_key_env``
+    (default ``KGQA_LLM_API_KEY``), never from the config file; servers without auth get a
+    placeholder key.
+``ollama``
+    A local Ollama server through ``llama_index.llms.ollama.Ollama``; ``llm_base_url``
+    defaults to ``http://localhost:11434``.
+
+Every client is built with ``max_retries=0`` and ``llm_timeout_s`` as its timeout, so a dead
+or slow endpoint fails fast and the offline answer is shown instead (see
+:mod:`kgqa.llm_answer`).
+
+>>> from kgqa.config import Settings
+>>> describe(Settings(llm="openai-compatible", llm_base_url="http://127.0.0.1:8000/v1", llm_model="m"))
+'openai-compatible model m at http://127.0.0.1:8000/v1'
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from kgqa.config import Settings
+
+PROVIDERS = ("openai-compatible", "ollama")
+_ALIASES = {
+    "openai-compatible": "openai-compatible", "openai_compatible": "openai-compatible",
+    "openai-like": "openai-compatible", "openailike": "openai-compatible", "openai": "openai-compatible",
+    "ollama": "ollama",
+}
+OLLAMA_URL = "http://localhost:11434"
+PLACEHOLDER_KEY = "not-needed"
+# Prompt budget: the passages and facts kgqa sends are a few thousand tokens at most.
+CONTEXT_WINDOW = 8192
+
+
+class LLMError(RuntimeError):
+    """The LLM is misconfigured or unavailable; the message says what to change."""
+
+
+def provider(settings: Settings) -> str | None:
+    """The canonical provider name, ``None`` for no LLM; raises :class:`LLMError` for an unknown one."""
+    name = (settings.llm or "none").strip().lower()
+    if name in {"", "none", "off", "false", "0"}:
+        return None
+    if name not in _ALIASES:
+        raise LLMError(f"unknown LLM provider {settings.llm!r}; use one of: none, {', '.join(PROVIDERS)}")
+    return _ALIASES[name]
+
+
+def describe(settings: Settings) -> str:
+    """One line naming the configured endpoint (for answer notes and logs); no secrets."""
+    p = provider(settings)
+    if p is None:
+        return "no LLM"
+    url = settings.llm_base_url or (OLLAMA_URL if p == "ollama" else "")
+    return f"{p} model {settings.llm_model or '?'} at {url}"
+
+
+def make_llm(settings: Settings) -> Any:
+    """A llama-index LLM for ``settings`` (``None`` when no LLM is configured).
+
+    Raises :class:`LLMError` with the fix when a setting is missing or the ``[llm]`` extra
+    is not installed. Does not contact the endpoint.
+    """
+    p = provider(settings)
+    if p is None:
+        return None
+    if not settings.llm_model:
+        raise LLMError(f"--llm {p} needs a model name: --llm-model NAME (or llm_model in kgqa.toml)")
+    timeout = float(settings.llm_timeout_s)
+    if timeout <= 0:
+        raise LLMError(f"llm_timeout_s must be positive, got {settings.llm_timeout_s}")
+    if p == "openai-compatible":
+        if not settings.llm_base_url:
+            raise LLMError(
+                "--llm openai-compatible needs the server's URL: --llm-base-url http://HOST:PORT/v1 "
+                "(or llm_base_url in kgqa.toml)"
+            )
+        try:
+            from llama_index.llms.openai_like import OpenAILike
+        except ImportError as exc:
+            raise LLMError("LLM support is not installed: pip install -e '.[llm]'") from exc
+        key = os.environ.get(settings.llm_api_key_env or "KGQA_LLM_API_KEY") or PLACEHOLDER_KEY
+        return OpenAILike(
+            model=settings.llm_model,
+            api_base=settings.llm_base_url.rstrip("/"),
+            api_key=key,
+            is_chat_model=True,
+            is_function_calling_model=False,
+            context_window=CONTEXT_WINDOW,
+            temperature=0.0,
+            max_tokens=int(settings.extra.get("llm_max_tokens", 512)),
+            timeout=timeout,
+            max_retries=0,
+            reuse_client=True,
+        )
+    try:
+        from llama_index.llms.ollama import Ollama
+    except ImportError as exc:
+        raise LLMError("LLM support is not installed: pip install -e '.[llm]'") from exc
+    return Ollama(
+        model=settings.llm_model,
+        base_url=(settings.llm_base_url or OLLAMA_URL).rstrip("/"),
+        request_timeout=timeout,
+        temperature=0.0,
+        context_window=CONTEXT_WINDOW,  # set, so the client does not ask the server (/api/show) first
+        is_function_calling_model=False,
+    )
+
+
+def attach_llm(qa: Any, settings: Settings | None = None, llm: Any = None) -> Any:
+    """Make ``qa.ask`` answer with the LLM, keeping the offline answerer as the fallback.
+
+    Wraps ``qa.answerer`` in a :class:`~kgqa.llm_answer.LLMAnswerer` (composition, nothing
+    is patched) and returns it; ``qa.answerer.stream(result)`` then streams checked text.
+    Pass ``llm`` to use a ready client (tests). Calling it again replaces the previous LLM;
+    with ``settings.llm == "none"`` it detaches the LLM and returns the offline answerer.
+    """
+    from kgqa.llm_answer import LLMAnswerer
+
+    settings = settings or qa.settings
+    current = qa.answerer
+    offline = current.fallback if isinstance(current, LLMAnswerer) else current
+    if llm is None:
+        llm = make_llm(settings)
+    if llm is None:
+        qa.answerer = offline
+        return offline
+    label = describe(settings) if provider(settings) else ""
+    qa.answerer = LLMAnswerer(llm, offline, qa.index, settings, label=label)
+    return qa.answerer
