@@ -1,0 +1,251 @@
+"""Entity resolution: merge mentions from every document onto one node per real-world thing.
+
+Rules, in order (all generic):
+
+* the same normalised name (case, quotes, hyphens, possessives) is one entity;
+* explicit aliases found by extraction (``"Large Language Models (LLMs)"``, a ticker
+  ``"Twilio (TWLO)"``, ``"Vonage (now Ericsson)"``) join their entity;
+* a company name with a corporate suffix joins the bare name (``"Sierra AI"`` / ``"Sierra"``);
+* a single-word company joins the only longer company that starts with it
+  (``"Google"`` / ``"Google Cloud"``);
+* ``"<Company> <Product>"`` joins ``"<Product>"`` (``"Acme Router"`` / ``"Router"``), but never a
+  different product (``"Acme Flex AI"`` stays apart from ``"Flex"``);
+* singular/plural forms and near-identical spellings (difflib ratio >= 0.93) of one type merge.
+
+A person is scoped to the company of the document they appear in: ``person:acme:jane-doe``.
+
+>>> ents, facts = resolve([{"doc": "a", "focus": "Sierra AI", "mentions": [
+...     {"name": "Sierra AI", "type": "Company", "w": 3, "aliases": [], "attrs": {}, "ev": ["a", 0, 9, "Sierra AI"]},
+...     {"name": "Sierra", "type": "Company", "w": 1, "aliases": [], "attrs": {}, "ev": ["a", 0, 6, "Sierra"]}],
+...     "facts": []}])
+>>> [(e.id, e.name, e.aliases) for e in ents]
+[('company:sierra-ai', 'Sierra AI', ['Sierra'])]
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter, defaultdict
+from typing import Any
+
+from kg import lexicon as lx
+from kgqa.types import Entity, Evidence, Fact
+
+MAX_EVIDENCE = 25
+
+
+def norm_key(name: str) -> str:
+    """Matching key of a name: lower case, ASCII punctuation, no possessive or leading article."""
+    n = name.replace("\u2019", "'").replace("\u2011", "-").replace("\u2013", "-").replace("\u2014", "-")
+    n = re.sub(r"'s\b", "", n.lower())
+    n = re.sub(r"^(?:the|a|an)\s+", "", n.strip())
+    n = re.sub(r"[^\w%/&+]+", " ", n)
+    return " ".join(n.split())
+
+
+def slug(name: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", norm_key(name).replace("&", " and ").replace("%", " pct ")).strip("-")
+    return s or "x"
+
+
+def _plural_key(k: str) -> str:
+    words = k.split()
+    if words and len(words[-1]) > 3 and words[-1].endswith("s") and not words[-1].endswith("ss"):
+        words[-1] = words[-1][:-1]
+    return " ".join(words)
+
+
+class _UF:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+
+def resolve(extractions: list[dict[str, Any]]) -> tuple[list[Entity], list[Fact]]:
+    """Merge per-document extraction results into entities and facts with entity ids."""
+    weights: dict[str, Counter[str]] = defaultdict(Counter)
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    evidence: dict[str, list[list[Any]]] = defaultdict(list)
+    attrs: dict[str, dict[str, Any]] = defaultdict(dict)
+    alias_of: dict[str, set[str]] = defaultdict(set)
+    person_company: dict[str, str] = {}
+    uf = _UF()
+    for ex in extractions:
+        focus = ex.get("focus")
+        for m in ex["mentions"]:
+            k = norm_key(m["name"])
+            if not k:
+                continue
+            uf.find(k)
+            weights[k][m["type"]] += float(m["w"])
+            names[k][m["name"]] += 1
+            evidence[k].append(m["ev"])
+            attrs[k].update({a: b for a, b in (m.get("attrs") or {}).items() if b is not None})
+            if m["type"] == "Person" and focus:
+                person_company.setdefault(k, focus)
+            for a in m.get("aliases", []):
+                ak = norm_key(a)
+                if ak and ak != k:
+                    alias_of[k].add(a)
+                    names[ak][a] += 0  # known surface
+                    uf.find(ak)
+    keys = list(weights)
+
+    def typ(k: str) -> str:
+        c = weights.get(k)
+        return c.most_common(1)[0][0] if c else ""
+
+    # explicit aliases
+    for k, al in alias_of.items():
+        for a in al:
+            ak = norm_key(a)
+            if ak in weights and typ(ak) not in ("", typ(k)) and weights[ak][typ(ak)] > weights[k][typ(k)]:
+                continue
+            uf.union(k, ak)
+    suffixes = {s.lower().rstrip(".") for s in lx.company_suffixes()}
+    companies = [k for k in keys if typ(k) == "Company"]
+    for k in companies:
+        words = k.split()
+        if len(words) >= 2 and words[-1] in suffixes:
+            base = " ".join(words[:-1])
+            if base in weights and typ(base) in ("Company", "Product", ""):
+                uf.union(k, base)
+    for k in companies:
+        if len(k.split()) == 1:
+            longer = [c for c in companies if c.startswith(k + " ") and c != k]
+            if len(longer) == 1 and len(longer[0].split()) == 2:
+                uf.union(longer[0], k)
+    for k in keys:
+        if typ(k) != "Product":
+            continue
+        for c in companies:
+            if k.startswith(c + " "):
+                rest = k[len(c) + 1 :]
+                if rest in weights and typ(rest) in ("Product", "Technology", "Company", ""):
+                    uf.union(k, rest)
+    by_plural: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for k in keys:
+        by_plural[(_plural_key(k), typ(k))].append(k)
+    for group in by_plural.values():
+        for other in group[1:]:
+            uf.union(group[0], other)
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for k in keys:
+        by_type[typ(k)].append(k)
+    for t, ks in by_type.items():
+        if t == "Person":
+            continue
+        long_keys = [k for k in ks if len(k) >= 8]
+        for i, a in enumerate(long_keys):
+            for b in long_keys[i + 1 :]:
+                if uf.find(a) != uf.find(b) and difflib.SequenceMatcher(None, a, b).ratio() >= 0.93:
+                    uf.union(a, b)
+
+    groups: dict[str, list[str]] = defaultdict(list)
+    for k in list(uf.parent):
+        groups[uf.find(k)].append(k)
+    key_to_id: dict[str, str] = {}
+    entities: list[Entity] = []
+    used_ids: set[str] = set()
+    for members in sorted(groups.values(), key=lambda ms: min(ms)):
+        real = [k for k in members if k in weights]
+        if not real:
+            continue
+        tw: Counter[str] = Counter()
+        for k in real:
+            tw.update(weights[k])
+        etype = tw.most_common(1)[0][0]
+        if tw.get("Person", 0) >= 2:
+            etype = "Person"
+        surfaces: Counter[str] = Counter()
+        for k in members:
+            surfaces.update({n: c + 1 for n, c in names[k].items()})
+        typed = [k for k in real if weights[k].get(etype)]
+        name = _canonical(typed or real, names, etype)
+        aliases = sorted({s for s in surfaces if s != name and norm_key(s) != norm_key(name)} |
+                         {s for s in surfaces if s != name and norm_key(s) == norm_key(name) and s.lower() != name.lower()})
+        base = slug(name)
+        eid = f"{etype.lower()}:{base}"
+        if etype == "Person":
+            comp = next((person_company[k] for k in real if k in person_company), None)
+            if comp:
+                eid = f"person:{slug(comp)}:{base}"
+        while eid in used_ids:
+            eid += "-2"
+        used_ids.add(eid)
+        evs = []
+        seen = set()
+        for k in real:
+            for ev in evidence[k]:
+                t = (ev[0], ev[1], ev[2])
+                if t not in seen:
+                    seen.add(t)
+                    evs.append(Evidence(ev[0], int(ev[1]), int(ev[2]), ev[3]))
+        evs.sort(key=lambda e: (e.doc, e.start))
+        at: dict[str, Any] = {}
+        for k in real:
+            at.update(attrs[k])
+        if etype == "Person":
+            comp = next((person_company[k] for k in real if k in person_company), None)
+            if comp:
+                at["company"] = comp
+        at["mentions"] = len(seen)
+        entities.append(Entity(eid, etype, name, aliases, evs[:MAX_EVIDENCE], at))
+        for k in members:
+            key_to_id[k] = eid
+    facts = _facts(extractions, key_to_id, uf)
+    return entities, facts
+
+
+def _canonical(keys: list[str], names: dict[str, Counter[str]], etype: str) -> str:
+    """The display name: the fullest surface form (metrics: the singular one)."""
+    cands: list[str] = []
+    for k in keys:
+        cands.extend(names[k])
+    cands = [c for c in cands if c] or keys
+    if etype == "Metric":
+        return min(cands, key=lambda c: (len(c.split()), c.endswith("s"), -sum(names[norm_key(c)].values()), c))
+    if etype == "Scenario":
+        return max(cands, key=lambda c: (sum(names[norm_key(c)].values()), len(c)))
+    return max(cands, key=lambda c: (len(norm_key(c).split()) if "(" not in c else 0, sum(names[norm_key(c)].values()), -len(c), c))
+
+
+def _facts(extractions: list[dict[str, Any]], key_to_id: dict[str, str], uf: _UF) -> list[Fact]:
+    merged: dict[tuple[Any, ...], Fact] = {}
+    for ex in extractions:
+        for f in ex["facts"]:
+            s = key_to_id.get(norm_key(f["s"]))
+            o = key_to_id.get(norm_key(f["o"])) if f.get("o") else None
+            if s is None or (f.get("o") and o is None) or s == o:
+                continue
+            ev = Evidence(f["ev"][0], int(f["ev"][1]), int(f["ev"][2]), f["ev"][3])
+            if f.get("value") is not None:
+                key: tuple[Any, ...] = (s, f["p"], o, f.get("metric"), f.get("value"), f.get("value_high"), f.get("unit"),
+                                        f.get("period"), f.get("qualifier"))
+            else:
+                key = (s, f["p"], o, f.get("metric") if f["p"] != "HAS_METRIC" else None)
+            fact = merged.get(key)
+            if fact is None:
+                fact = merged[key] = Fact(
+                    subject=s, predicate=f["p"], object=o, metric=f.get("metric"), value=f.get("value"),
+                    value_high=f.get("value_high"), unit=f.get("unit"), period=f.get("period"),
+                    qualifier=f.get("qualifier"), surface=f.get("surface"), attrs=dict(f.get("attrs") or {}),
+                )
+            else:
+                for a, b in (f.get("attrs") or {}).items():
+                    fact.attrs.setdefault(a, b)
+            if all((e.doc, e.start, e.end) != (ev.doc, ev.start, ev.end) for e in fact.evidence):
+                fact.evidence.append(ev)
+    return list(merged.values())
