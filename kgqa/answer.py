@@ -25,7 +25,7 @@ from kgqa.values import Value, find_values, format_value, same_number
 from retrieval.index import Index
 from retrieval.lexical import concepts, tokenize
 from retrieval.normalize import normalize
-from retrieval.question import QuestionAnalysis
+from retrieval.question import QuestionAnalysis, generic_words
 from retrieval.search import ScoredUnit, SearchResult
 
 
@@ -152,7 +152,8 @@ class OfflineAnswerer:
             seen |= own
             if group & toks:
                 w += max(self.idf.get(t, self.idf_unknown) for t in own)
-        w += sum(self.idf.get(t, 0.0) for t in set(qa.tokens) - seen if t in toks and not t.isdigit())
+        generic = generic_words()
+        w += sum(self.idf.get(t, 0.0) for t in set(qa.tokens) - seen - generic if t in toks and not t.isdigit())
         return w
 
     def _anchored(self, qa: QuestionAnalysis, u: Unit, v: Value) -> bool:
@@ -173,7 +174,10 @@ class OfflineAnswerer:
         """Stems of rare capitalised words of the question that the corpus knows (proper names)."""
         n = max(1, len(self.index.units))
         rare = math.log(1 + 1 / 0.25)  # the word is in under a quarter of the units
-        return {t for t in _capitalised(qa.text) if t in self.idf and self.idf[t] > rare and n > 4}
+        return {
+            t for t in _capitalised(qa.text)
+            if t in self.idf and self.idf[t] > rare and n > 4 and not any(ch.isdigit() for ch in t)
+        }
 
     def matched_headings(self, qa: QuestionAnalysis) -> set[str]:
         """Section headings the question names in full when one of their words is rare ("bear case")."""
@@ -218,7 +222,11 @@ class OfflineAnswerer:
         for c in cands[:25]:
             if not c.period_ok:
                 continue  # "FY2023 revenue" is not answered by a sentence about 2024
-            vals = [v for v in self.values_of(c.su.unit) if v.kind in qa.kinds and not _asked(v, qa)]
+            vals = [
+                v for v in self.values_of(c.su.unit)
+                if v.kind in qa.kinds and not _asked(v, qa)
+                and not (qa.aggregate_money and v.kind == "money" and v.value < 1000)  # a unit price is no total
+            ]
             if not vals:
                 continue
             c.values = vals
@@ -311,6 +319,13 @@ class OfflineAnswerer:
                     items = [(x, u) for x in _phrases(_cells(u) if not row_about_q else _cells(u).split("; ", 1)[-1])]
             if len(items) < 2:
                 items = [(n, u) for n in _names(_cells(u))]
+            if len(items) < 2 and qa.answer_type == "list":
+                # the enumeration may sit in the sentence before or after ("... : A, B, and C have ...")
+                for nb in self._neighbours(u):
+                    found = [(n, nb) for n in _names(_cells(nb))]
+                    if len(found) >= 2:
+                        items = found
+                        break
             items = [(n, u) for n, u in items if n.lower() not in q_low and not _generic(n)]
             if not items:
                 continue
@@ -321,6 +336,10 @@ class OfflineAnswerer:
             return self._abstain(result, cands, self.confidence(scored[0][1]) if scored else 0.0)
         _, best, items = scored[0]
         cites = _Citations(self.index)
+        if qa.text.lower().startswith("who"):  # a person or organisation: "Erika Rottenberg", not "Continued"
+            items = [(n, u) for n, u in items if len(n.split()) >= 2 or n.isupper()]
+            if not items:
+                return self._abstain(result, cands, 0.0)
         if qa.answer_type == "name" and len(items) > 1:
             keep = self._closest_names(qa, best.su.unit.text, [n for n, _ in items])[0]
             items = [(n, u) for n, u in items if n == keep][:1]
@@ -351,7 +370,9 @@ class OfflineAnswerer:
             u = units[u.id + 1]
         if u.text.rstrip().endswith(":") and u.id + 1 < len(units):  # "... this translates to:" + items
             nxt = units[u.id + 1]
-            if nxt.doc == u.doc and nxt.section == u.section and nxt.kind in ("list_item", "table_row"):
+            if nxt.doc == u.doc and nxt.section == u.section and (
+                nxt.kind in ("list_item", "table_row") or _LEAD_IN.match(nxt.text)
+            ):
                 u = nxt
         if u.kind == "table_row":
             rows = _run(units, u.id, lambda x: x.kind == "table_row" and x.section == u.section and x.doc == u.doc)
@@ -413,6 +434,14 @@ class OfflineAnswerer:
             f"{self.index.docs[c.su.unit.doc].title}: {_sentence(c.su.unit)} [{cites.add(c.su.unit)}]" for c in picks
         ]
         return self._answer(result, " ".join(lines), cites, abstained=False, value=None, confidence=self.confidence(picks[0]))
+
+    def _neighbours(self, u: Unit) -> list[Unit]:
+        units = self.index.units
+        out = []
+        for j in (u.id - 1, u.id + 1):
+            if 0 <= j < len(units) and units[j].doc == u.doc and units[j].section == u.section and units[j].kind != "heading":
+                out.append(units[j])
+        return out
 
     def _next_unit(self, u: Unit) -> Unit | None:
         units = self.index.units

@@ -299,7 +299,7 @@ class Checker:
         for n in cited:
             if n not in self.out.order:
                 self.out.order.append(n)
-        for n, v in matched:
+        for n, v in sorted(matched, key=lambda nv: nv[1].kind in ("year", "quarter")):  # amounts before dates
             self.out.highlight.setdefault(n, v)
         new = {old: k + 1 for k, old in enumerate(self.out.order)}
 

@@ -39,7 +39,8 @@ from retrieval.lexical import BM25Index
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# Bump when the parser, tokenizer or stored layout changes: older indexes are then rebuilt.
+FORMAT_VERSION = 2
 CURRENT = "current"
 
 
@@ -247,7 +248,7 @@ def build_index(
             else:
                 report.unchanged.append(d.id)
         report.bytes_in = sum(len(d.raw.encode("utf-8")) for d in docs)
-        if prev is not None and report.did_nothing and not rebuild:
+        if prev is not None and report.did_nothing and not rebuild and prev.manifest.get("_reuse", True):
             say("index is up to date")
             report.n_units, report.n_chunks = len(prev.units), len(prev.chunks)
             return report
@@ -279,10 +280,16 @@ def build_index(
         if settings.use_graph:
             try:
                 from kg.pipeline import build_graph
-
-                report.graph = build_graph(docs, units, tmp, prev.root if prev else None, set(report.unchanged), settings)
             except ImportError:
                 log.info("kg package not available; index built without a graph")
+            else:
+                try:
+                    report.graph = build_graph(docs, units, tmp, prev.root if prev else None, set(report.unchanged), settings)
+                except Exception as exc:  # the passages still answer without a graph
+                    log.exception("graph extraction failed")
+                    say(f"warning: graph extraction failed ({type(exc).__name__}: {exc}); index built without a graph")
+                    report.graph = {"error": f"{type(exc).__name__}: {exc}"}
+                    (tmp / "graph.json").unlink(missing_ok=True)
         report.timings_s["graph"] = time.perf_counter() - t3
 
         manifest = {

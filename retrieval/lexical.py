@@ -90,6 +90,7 @@ def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
     """Lower-case word and number tokens, stemmed, without stop words."""
     # "non-GAAP" is not "GAAP": keep the prefix on the word it negates
     low = re.sub(r"\bnon[- ](?=[a-z])", "non", text.lower().replace("'s ", " "))
+    low = re.sub(r"\b(fy|q[1-4]|h[12])\s+(?=\d{2,4}\b)", r"\1", low)  # "FY 2025" is "FY2025"
     words = _TOKEN.findall(low)
     sw = stopwords()
     return [stem(w) for w in words if keep_stopwords or w not in sw]

@@ -36,6 +36,7 @@ class QuestionAnalysis:
     values: tuple[Value, ...]  # quantities named in the question ("in 2028", "13%")
     wants_range: bool
     sides: tuple[str, ...] = ()  # the two things compared, for comparisons
+    aggregate_money: bool = False  # asks for a total (revenue, guidance ...), not a per-unit price
 
     @property
     def wants_value(self) -> bool:
@@ -44,7 +45,7 @@ class QuestionAnalysis:
 
 @cache
 def _rules() -> tuple[list[tuple[str, tuple[str, ...], list[re.Pattern[str]], bool]], tuple[str, tuple[str, ...]]]:
-    data = json.loads(_DATA.read_text(encoding="utf-8"))
+    data = _data()
     rules = [
         (t["type"], tuple(t["kinds"]), [re.compile(p, re.I) for p in t["patterns"]], bool(t.get("exclusive")))
         for t in data["types"]
@@ -77,7 +78,23 @@ def analyze(question: str) -> QuestionAnalysis:
     sides: tuple[str, ...] = ()
     if atype == "comparison":
         sides = _comparison_sides(q)
-    return QuestionAnalysis(q, atype, kinds, tuple(tokenize(q)), tuple(find_values(q)), wants_range, sides)
+    agg = _data()["aggregate_money"]
+    low = q.lower()
+    aggregate = any(re.search(rf"\b{re.escape(t)}\b", low) for t in agg["terms"]) and not any(
+        re.search(rf"\b{re.escape(t)}\b", low) for t in agg["per_unit_cues"]
+    )
+    return QuestionAnalysis(q, atype, kinds, tuple(tokenize(q)), tuple(find_values(q)), wants_range, sides, aggregate)
+
+
+@cache
+def _data() -> dict:  # type: ignore[type-arg]
+    return json.loads(_DATA.read_text(encoding="utf-8"))
+
+
+@cache
+def generic_words() -> frozenset[str]:
+    """Words that name a kind of value ("rate", "figure") rather than what is measured."""
+    return frozenset(t for w in _data()["generic_words"] for t in tokenize(w))
 
 
 _PART_SPLIT = re.compile(
