@@ -73,7 +73,13 @@ def _ev(doc: Document, u: Unit) -> list[Any]:
 
 def clean_name(name: str) -> str:
     """Trim quotes, possessives and punctuation around a name."""
-    n = " ".join(name.split()).strip(" \"'.,;:()[]")
+    n = " ".join(name.split()).strip(" \"'.,;:[]")
+    while n.endswith(")") and n.count("(") < n.count(")"):
+        n = n[:-1].rstrip()
+    while n.startswith("(") and n.count("(") > n.count(")"):
+        n = n[1:].lstrip()
+    if n.count("(") > n.count(")"):
+        n = n + ")"
     n = re.sub(r"['’]s$", "", n)
     return n.strip(" \"'-")
 
@@ -170,9 +176,15 @@ class Extractor:
     def run(self) -> dict[str, Any]:
         self._segments()
         runs = self._runs()
+        self.seg_runs: dict[int, list[Run]] = defaultdict(list)
+        for r in runs:
+            self.seg_runs[r.seg].append(r)
         self._structure()
         self._type_runs(runs)
         self._focus()
+        self._locate()
+        for seg in self.segs:
+            self._class_subjects(seg)
         self._locate()
         self._relations()
         self._metrics()
@@ -225,7 +237,7 @@ class Extractor:
                 j = i
                 while j + 1 < len(toks):
                     nxt = toks[j + 1]
-                    if (_namey(nxt.text) and not toks[j].whitespace_ == "" and toks[j].text not in ("'s",)) or (_namey(nxt.text) and toks[j].whitespace_ == "" and toks[j].text not in ("'s",)):
+                    if (_namey(nxt.text) and toks[j].whitespace_ != "" and toks[j].text not in ("'s",)) or (_namey(nxt.text) and toks[j].whitespace_ == "" and toks[j].text not in ("'s",)):
                         j += 1
                     elif nxt.text in ("&", "-", "/", "of") and j + 2 < len(toks) and _namey(toks[j + 2].text) and (
                         nxt.text != "-" or (toks[j].whitespace_ == "" and nxt.whitespace_ == "")
@@ -235,13 +247,16 @@ class Extractor:
                         break
                 span = toks[i : j + 1]
                 # trim generic words at both ends (keep a company suffix at the end)
-                while span and span[0].text.lower() in generic | {"&", "-", "/", "of"}:
+                while span and (span[0].text in ("&", "-", "/", "of") or (
+                    span[0].text.lower() in generic and (len(span) == 1 or span[0].whitespace_ != "")
+                )):
                     span = span[1:]
                 while len(span) > 1 and (span[-1].text in ("&", "-", "/", "of") or (
                     span[-1].text.lower() in generic and span[-1].text not in lx.company_suffixes()
                 )):
                     span = span[:-1]
-                if span and not all(x.text.lower() in generic for x in span):
+                if span and not all(x.text.lower() in generic for x in span) and not (
+                    len(span) == 1 and span[0].text.lower() in generic):
                     a, b = span[0].idx, span[-1].idx + len(span[-1].text)
                     text = seg.text[a:b]
                     initial = span[0].i == 0 or span[0].is_sent_start or seg.text[: span[0].idx].rstrip().endswith((":", "-", "|"))
@@ -332,7 +347,7 @@ class Extractor:
             r"(?:" + "|".join(re.escape(x) for x in sorted(c["list_lead_company"], key=len, reverse=True)) + r")\s*(?:\(\s*)?$",
             re.I,
         )
-        company_nouns = lx.word_set("company_class_nouns")
+        lx.word_set("company_class_nouns")
         # pass 1: strong company cues
         for r in runs:
             seg = self.segs[r.seg]
@@ -341,16 +356,24 @@ class Extractor:
             before = seg.text[: r.start]
             after = seg.text[r.end :]
             if len(toks) >= 2 and toks[-1] in suffixes and toks[0].lower() not in generic and (r.propn or r.ner):
-                self.mention(r.text, COMPANY, 3.0, ui, (" ".join(toks[:-1]),) if toks[-1] == "AI" else ())
+                self.mention(r.text, COMPANY, 3.0, ui)
             m = re.match(r"\s*\(([A-Z]{2,5})\)", after)
             if (m and not r.initial) or (m and r.propn):
                 self.mention(r.text, COMPANY, 4.0, ui, (m.group(1),), ticker=m.group(1))
+            now = re.match(lx.cues()["now_owner"], after.lstrip()) if after.lstrip().startswith("(") else None
+            if now and (r.propn or r.ner) and r.text.split()[0].lower() not in generic:
+                owner = clean_name(now.group("owner"))
+                self.mention(r.text, COMPANY, 2.0, ui, (seg.text[r.start : r.end + len(after) - len(after.lstrip()) + now.end()],))
+                self.mention(owner, COMPANY, 2.0, ui)
+                self._pending_owned.append((r.text, owner, ui))
             if lead_re.search(before[-40:]):
                 for other in _coordinated(by_seg[r.seg], r, seg.text):
                     self.mention(other.text, COMPANY, 2.5, ui)
         # NER organisations seen repeatedly
+        seen_org: set[str] = set()
         for r in runs:
-            if r.ner == "ORG" and counts[r.text] >= 3 and len(r.text) > 2 and r.text.lower() not in generic:
+            if r.ner == "ORG" and counts[r.text] >= 3 and len(r.text) > 2 and r.text.lower() not in generic and r.text not in seen_org:
+                seen_org.add(r.text)
                 self.mention(r.text, COMPANY, 1.0, self.segs[r.seg].unit)
         # coordination: a list with one company is a list of companies
         for si, rs in by_seg.items():
@@ -360,7 +383,7 @@ class Extractor:
                     for other in _coordinated(rs, r, text):
                         if other.text.split()[0].lower() not in generic and not self._product_prefix(other.text):
                             self.mention(other.text, COMPANY, 1.5, self.segs[si].unit)
-        companies = {n for n in self.types if self.weight(n, COMPANY) >= 1.5}
+        companies = {n for n in self.types if self.weight(n, COMPANY) >= 1.0}
         # products: "<Company> <Name>", quoted names after a possessive, "X, launched in 2023"
         prod_heads = lx.word_set("product_heads")
         for r in runs:
@@ -396,7 +419,7 @@ class Extractor:
             seg = self.segs[r.seg]
             nxt = re.match(r"\s+([a-z][\w-]*)", seg.text[r.end :])
             toks = r.text.split()
-            if (nxt and nxt.group(1).lower() in tech_heads and r.text not in companies) or (len(toks) >= 2 and toks[-1] in tech_suffixes):
+            if (nxt and nxt.group(1).lower() in tech_heads and r.text not in companies and not (r.initial and not r.ner)) or (len(toks) >= 2 and toks[-1] in tech_suffixes):
                 self.mention(r.text, TECH, 2.0, seg.unit)
         # acronym definitions: "Large Language Models (LLMs)", "security testing (SAST/DAST)"
         for seg in self.segs:
@@ -430,11 +453,12 @@ class Extractor:
                 self.mention(r.text, PERSON, 3.0, seg.unit)
 
     _pending_launch: list[tuple[str | None, str, int, int | None]]
+    _pending_owned: list[tuple[str, str, int]]
 
     def _product_prefix(self, name: str, companies: set[str] | None = None) -> str | None:
         """The company whose name starts ``name`` (``"Salesforce Agentforce"`` -> ``"Salesforce"``)."""
         if companies is None:
-            companies = {n for n in self.types if self.weight(n, COMPANY) >= 1.5}
+            companies = {n for n in self.types if self.weight(n, COMPANY) >= 1.0}
         suffixes = lx.company_suffixes()
         for comp in sorted(companies, key=len, reverse=True):
             if name.startswith(comp + " ") and name != comp:
@@ -456,6 +480,8 @@ class Extractor:
     # ---- locating known names ------------------------------------------------------------------
 
     def _locate(self) -> None:
+        for seg in self.segs:
+            seg.occ = []
         names: dict[str, str] = {}
         for n in self.types:
             t = self.type_of(n)
@@ -505,6 +531,8 @@ class Extractor:
             subj = owner or self.focus
             if subj:
                 self.fact(subj, COMPANY, "LAUNCHED", ui, prod, PRODUCT, attrs={"year": year})
+        for owned, owner, ui in self._pending_owned:
+            self.fact(owned, self.type_of(owned) or COMPANY, "OWNED_BY", ui, owner, COMPANY)
         for si, seg in enumerate(self.segs):
             self._compete_threat(si, seg)
             self._acquire(seg)
@@ -548,51 +576,61 @@ class Extractor:
         other_side = row[0] if row else self.focus
         other_type = row[1] if row else COMPANY
         actors = [o for o in self._actors(seg) if o.name != other_side]
-        cls = self._class_subject(seg, (comp or threat).start())
-        if cls:
-            actors.append(cls)
         if not actors or not other_side:
             return
         cue = comp or threat
         arena = _arena(seg.text, cue.end())
-        if comp or any(a.type == COMPANY for a in actors):
-            for a in actors:
+        target = self._threat_target(seg, threat.end()) if threat else None
+        for a in actors:
+            if comp or (a.type == COMPANY and a.start < cue.start() and (target is None or target[0] != a.name)):
                 self.fact(a.name, a.type, "COMPETES_WITH", ui, other_side, other_type, attrs={"arena": arena})
-        if threat:
-            target = self._threat_target(seg, threat.end())
+        if threat and target:
             for a in actors:
-                if a.start < threat.start() and target and target[0] != a.name:
+                if a.start < threat.start() and target[0] != a.name:
                     self.fact(a.name, a.type, "THREATENS", ui, target[0], target[1])
 
-    def _class_subject(self, seg: Seg, cue_at: int) -> Occ | None:
-        """A class of competitors as the subject of a cue verb: "regional providers undercut ..."."""
+    def _class_subjects(self, seg: Seg) -> list[Occ]:
+        """Classes of competitors as subjects of a cue verb: "regional providers undercut ..."."""
         sp = seg.sp
-        if sp is None or not len(sp) or not lx.cue_re("compete").pattern:
-            return None
+        if sp is None or not len(sp) or not sp.has_annotation("DEP"):
+            return []
+        cue = re.compile(lx.cue_re("compete").pattern + "|" + lx.cue_re("threaten").pattern, re.I)
         cls_nouns = lx.word_set("company_class_nouns") | lx.word_set("product_class_nouns")
+        out = []
         for t in sp:
-            if t.dep_ in ("nsubj", "nsubjpass") and t.idx < cue_at and t.text.lower() in cls_nouns and t.tag_ in ("NNS", "NNPS"):
-                left = [x for x in t.subtree if x.i <= t.i and x.dep_ not in ("det", "predet") and not x.is_punct]
-                left = [x for x in left if x.i >= t.i - 4]
-                while left and (left[0].pos_ in ("DET", "PRON", "ADV", "CCONJ") or left[0].text in ("-",)):
-                    left = left[1:]
+            if t.dep_ in ("nsubj", "nsubjpass") and t.text.lower() in cls_nouns and t.tag_ in ("NNS", "NNPS"):
+                verb = t.head
+                if not cue.search(seg.text[verb.idx : verb.idx + len(verb.text) + 12]):
+                    continue
+                left = [x for x in t.subtree if x.i <= t.i]
+                k = len(left) - 1
+                while k > 0 and left[k - 1].i == left[k].i - 1 and left[k - 1].dep_ not in ("det", "predet") and left[
+                    k - 1
+                ].pos_ not in ("DET", "PRON", "ADV", "CCONJ"):
+                    p = left[k - 1]
+                    if p.is_punct and not (p.text == "-" and p.whitespace_ == "" and k >= 2 and left[k - 2].whitespace_ == ""):
+                        break
+                    k -= 1
+                left = left[k:]
                 if len(left) < 2:
                     continue
-                name = seg.text[left[0].idx : t.idx + len(t.text)]
-                if any(o.start <= left[0].idx < o.end for o in seg.occ):
+                a = left[0].idx
+                name = seg.text[a : t.idx + len(t.text)]
+                if any(o.start <= a < o.end for o in seg.occ):
                     continue
                 typ = COMPANY if t.text.lower() in lx.word_set("company_class_nouns") else PRODUCT
-                self.mention(name, typ, 1.5, seg.unit)
-                return Occ(left[0].idx, t.idx + len(t.text), clean_name(name), typ)
-        return None
+                name = self.mention(name, typ, 1.5, seg.unit)
+                occ = Occ(a, t.idx + len(t.text), name, typ)
+                seg.occ.append(occ)
+                seg.occ.sort(key=lambda o: o.start)
+                out.append(occ)
+        return out
 
     def _threat_target(self, seg: Seg, after: int) -> tuple[str, str] | None:
         clause = re.split(r"[;,.]", seg.text[after:], maxsplit=1)[0]
         for o in seg.occ:
             if o.start >= after and o.end <= after + len(clause) and o.type in ACTOR_TYPES:
                 return o.name, o.type
-        if self.focus and any(o.name == self.focus and o.start >= after for o in seg.occ):
-            return self.focus, COMPANY
         # an acronym or name in the clause that belongs to an alias of a known entity
         words = set(re.findall(r"\b[A-Z][\w-]*[A-Z][\w-]*\b|\b[A-Z]{2,}\w*\b", clause))
         for n, al in self.aliases.items():
@@ -629,14 +667,6 @@ class Extractor:
                              str(int(year.value)) if year else None, None)
 
     def _owned(self, seg: Seg) -> None:
-        for m in re.finditer(lx.cues()["now_owner"], seg.text):
-            before = [o for o in seg.occ if o.end <= m.start() and seg.text[o.end : m.start()].strip() == ""]
-            if before:
-                owner = clean_name(m.group("owner"))
-                self.mention(owner, COMPANY, 2.0, seg.unit)
-                self.fact(before[-1].name, before[-1].type, "OWNED_BY", seg.unit, owner, COMPANY)
-                self.aliases[before[-1].name].add(seg.text[before[-1].start : m.end()])
-                self.mention(before[-1].name, before[-1].type, 0.5, seg.unit, (seg.text[before[-1].start : m.end()],))
         own = lx.cue_re("owned_by")
         for o in seg.occ:
             m = own.match(seg.text[o.end :].lstrip(" ,("))
@@ -647,6 +677,7 @@ class Extractor:
                     self.fact(o.name, o.type, "OWNED_BY", seg.unit, nxt.name, COMPANY)
 
     def _uses(self, seg: Seg) -> None:
+        si = self.segs.index(seg)
         pat = re.compile(
             r"(?<![\w-])(?:" + "|".join(re.escape(x) for x in sorted(lx.cues()["uses_strong"], key=len, reverse=True))
             + r"|(?:(?<=service )|(?<=services )|(?<=inference )|(?<=workload )|(?<=workloads ))on)(?![\w-])",
@@ -665,12 +696,25 @@ class Extractor:
                 continue
             end = len(seg.text)
             nxt_cue = pat.search(seg.text, m.end())
-            stop = re.search(r"[;.](?:\s|$)| - |, (?:allowing|enabling|which|while)\b", seg.text[m.end() :])
+            stop = re.search(r"[;.](?:\s|$)| - |, (?:allowing|enabling|which|while)\b|\s+to\s+[a-z]+\b", seg.text[m.end() :])
             if stop:
                 end = m.end() + stop.start()
             if nxt_cue and nxt_cue.start() < end and any(o.start > nxt_cue.start() for o in seg.occ):
                 end = min(end, nxt_cue.start())
-            objs = [o for o in seg.occ if m.end() <= o.start < end and o.name != subj[0] and o.type in ACTOR_TYPES]
+            objs = [o for o in seg.occ if m.end() <= o.start < end and o.name != subj[0] and o.type in ACTOR_TYPES
+                    and not subj[0].startswith(o.name + " ")]
+            label = re.match(r"^([A-Z][\w -]{1,30}):\s", seg.text)
+            if label and self._heading_entity(seg.unit) and (not before or before[-1].type == TECH):
+                # "Deployment: Containerized LLM inference service on X" under a product's heading
+                subj = self._heading_entity(seg.unit) or subj
+                objs = [o for o in seg.occ if o.type == TECH and o.start > label.end() and o.name != subj[0]] + [
+                    o for o in objs if o.type != TECH]
+            for r in self.seg_runs.get(si, []):
+                if m.end() <= r.start < end and not any(o.start < r.end and r.start < o.end for o in seg.occ):
+                    if r.text != subj[0] and r.text.split()[0].lower() not in lx.generic_caps():
+                        name = self.mention(r.text, TECH, 1.0, seg.unit)
+                        objs.append(Occ(r.start, r.end, name, self.type_of(name) or TECH))
+            objs.sort(key=lambda o: o.start)
             for k, o in enumerate(objs):
                 nxt_start = objs[k + 1].start if k + 1 < len(objs) else end
                 role_m = re.match(r"(?:'s\s+[\w -]+?)?\s+for\s+([\w -]+?)(?:,|\s+and\b|$)", seg.text[o.end : nxt_start])
@@ -681,7 +725,7 @@ class Extractor:
                     self.mention(o.name, TECH, 1.0, seg.unit)
                 self.fact(subj[0], subj[1], "USES", seg.unit, o.name, typ if o.type in (COMPANY, SEGMENT, PRODUCT) else TECH,
                           attrs={"role": role})
-            if not objs:
+            if not any(o.start >= m.end() for o in objs):
                 run = re.match(r"\s+(?:the\s+)?([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:\s+for\s+([\w -]+))?", seg.text[m.end() :])
                 if run and run.group(1).lower() not in lx.generic_caps():
                     name = clean_name(run.group(1))
@@ -739,7 +783,7 @@ class Extractor:
     # ---- metric facts ----------------------------------------------------------------------------
 
     def _metrics(self) -> None:
-        for si, seg in enumerate(self.segs):
+        for _si, seg in enumerate(self.segs):
             u = self.units[seg.unit]
             vals = find_values(seg.text)
             prev_end = 0
@@ -1187,4 +1231,5 @@ def extract_document(doc: Document, units: list[Unit]) -> dict[str, Any]:
     """Extract mentions and facts from one document (see module docstring)."""
     ex = Extractor(doc, units)
     ex._pending_launch = []
+    ex._pending_owned = []
     return ex.run()

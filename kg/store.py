@@ -14,6 +14,7 @@ subject to the metric's node (``metric:<slug>``) and carries the typed value.
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import os
 from collections import defaultdict
@@ -219,7 +220,7 @@ class GraphStore:
             nodes = nx.shortest_path(g, ea.id, eb.id, weight="w")
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             return []
-        return [self._facts[g[x][y]["i"]] for x, y in zip(nodes, nodes[1:], strict=False)]
+        return [self._facts[g[x][y]["i"]] for x, y in itertools.pairwise(nodes)]
 
     def conflicts(self) -> list[dict[str, Any]]:
         """Metric facts with the same subject, metric and period (and kind of claim) but different values."""
