@@ -148,9 +148,9 @@ class Extractor:
     def fact(self, s: str, st: str, p: str, ui: int, o: str | None = None, ot: str | None = None, **kw: Any) -> None:
         if not s or (o is not None and (not o or o == s)):
             return
-        self.mention(s, st, 0.5, ui)
+        self.mention(s, st, 0.25, ui)
         if o is not None and ot is not None:
-            self.mention(o, ot, 0.5, ui)
+            self.mention(o, ot, 0.25, ui)
         f = {"s": s, "st": st, "p": p, "o": o, "ot": ot, "ev": _ev(self.doc, self.units[ui])}
         attrs = kw.pop("attrs", {}) or {}
         f.update({k: v for k, v in kw.items() if v is not None})
@@ -549,9 +549,10 @@ class Extractor:
                 self.fact(owner, COMPANY, "HAS_SEGMENT", ui, label, SEGMENT)
             elif typ == TECH and re.search(r"\b(?:impact on|position|how)\b", hdr, re.I):
                 self.fact(owner, COMPANY, "USES", ui, label, TECH, attrs={"role": _role_from_label(label)})
+                listed = {it.lower() for s in self.unit_segs[ui] for it in _short_list(self.segs[s].text)}
                 for s in self.unit_segs[ui]:
                     for o in self.segs[s].occ:
-                        if o.type == TECH and o.name != label:
+                        if o.type == TECH and o.name != label and o.name.lower() not in listed:
                             self.fact(owner, COMPANY, "USES", ui, o.name, TECH, attrs={"role": label.lower()})
             elif typ == TECH:
                 for s in self.unit_segs[ui][1:]:
@@ -612,7 +613,7 @@ class Extractor:
                         break
                     k -= 1
                 left = left[k:]
-                if len(left) < 2:
+                if len(left) < 2 or all(x.text.lower() in lx.generic_caps() or x.is_punct for x in left[:-1]):
                     continue
                 a = left[0].idx
                 name = seg.text[a : t.idx + len(t.text)]
@@ -684,6 +685,8 @@ class Extractor:
             re.I,
         )
         for m in pat.finditer(seg.text):
+            if re.search(r"\b(?:would|could|might|should|previously|once)\b[\w\s]{0,20}$", seg.text[: m.start()]):
+                continue  # counterfactual: "workloads that would previously have run on X"
             before = [o for o in seg.occ if o.end <= m.start() and o.type in ACTOR_TYPES]
             clause_start = max(seg.text.rfind(";", 0, m.start()), seg.text.rfind(". ", 0, m.start()))
             before = [o for o in before if o.start > clause_start]
@@ -712,7 +715,7 @@ class Extractor:
             for r in self.seg_runs.get(si, []):
                 if m.end() <= r.start < end and not any(o.start < r.end and r.start < o.end for o in seg.occ):
                     if r.text != subj[0] and r.text.split()[0].lower() not in lx.generic_caps():
-                        name = self.mention(r.text, TECH, 1.0, seg.unit)
+                        name = self.mention(r.text, TECH, 0.5, seg.unit)
                         objs.append(Occ(r.start, r.end, name, self.type_of(name) or TECH))
             objs.sort(key=lambda o: o.start)
             for k, o in enumerate(objs):
@@ -787,6 +790,7 @@ class Extractor:
             u = self.units[seg.unit]
             vals = find_values(seg.text)
             prev_end = 0
+            last_subj: tuple[str, str] | None = None
             for k, v in enumerate(vals):
                 if v.kind in ("year", "quarter") or (id(seg), v.start) in self.used_values:
                     prev_end = v.end
@@ -806,16 +810,24 @@ class Extractor:
                     prev_end = v.end
                     continue
                 name, owner = metric
-                subj = self._subject(seg, v, name, owner)
+                window = seg.text[prev_end : v.start]
+                if last_subj and re.search(r"\bwith\b", window) and not any(
+                        prev_end <= o.start < v.start for o in seg.occ):
+                    subj = last_subj  # "$1 billion in X ARR by 2028 with 25%+ gross margins"
+                else:
+                    subj = self._subject(seg, v, name, owner)
                 if not subj:
                     continue
-                window = seg.text[prev_end : v.start]
+                last_subj = subj
+                if re.fullmatch(r"[A-Z]{2,6}", name) and subj[0] != self.focus and subj[1] in (SEGMENT, PRODUCT, COMPANY):
+                    name = f"{subj[0]} {name}"  # "Acme achieves $1 billion in ARR" -> "Acme ARR"
                 self.metric_fact(seg, subj[0], subj[1], name, v, self._period(seg, v), self._qualifier(seg, v, window))
                 prev_end = v.end
         self._rating_cells()
         self._value_free_metrics()
 
     def metric_fact(self, seg: Seg, subj: str, st: str, metric: str, v: Value, period: str | None, qual: str | None) -> None:
+        metric = re.sub(r"^(?:(?:fiscal|FY)\s*(?:19|20)?\d\d|(?:19|20)\d\d|annual|quarterly|monthly|yearly|full-year)\s+", "", metric.strip(), flags=re.I)
         metric = lx.canonical_metric(metric)
         if not metric:
             return
@@ -874,12 +886,12 @@ class Extractor:
             return _np(m.group(1)), None
         m = re.search(r"\b(?:by|at)\s+$", before)
         if m:
-            np_ = self._chunk_before(seg, m.start())
-            if np_ and lx.metric_head(np_[0]):
-                return np_
             verb = re.search(rf"\b(?:{'|'.join(lx.cues()['change_verbs'])})\s+([\w -]+?)\s+by\s+$", before, re.I)
             if verb:
                 return _np(verb.group(1)), None
+            np_ = self._chunk_before(seg, m.start())
+            if np_ and lx.metric_head(np_[0]):
+                return np_
         if v.kind == "money":
             per = re.match(r"\s*per\s+([\w-]+(?:\s+[\w-]+){0,3}?)(?=\s+(?:vs\.?|versus|and|or|compared)\b|[,;.]|$)", after)
             label = re.match(r"^([A-Z][\w -]{1,30}):\s", text)
@@ -911,6 +923,9 @@ class Extractor:
         np_ = self._chunk_before(seg, v.start, metric_only=True)
         if np_:
             return np_
+        words = _words_before(before)
+        if words and lx.metric_head(words):
+            return words, None
         return None
 
     def _chunk_before(self, seg: Seg, pos: int, metric_only: bool = False) -> tuple[str, str | None] | None:
@@ -957,12 +972,12 @@ class Extractor:
         for n, t in sorted(self._all_names().items(), key=lambda x: -len(x[0])):
             if t in ACTOR_TYPES and _starts_with_name(low, n.lower()):
                 return n, t
-        row = self.row_entity.get(seg.unit)
-        if row and seg.col > 0:
-            return row
         subj = self._nsubj(seg, v)
         if subj:
             return subj
+        row = self.row_entity.get(seg.unit)
+        if row and seg.col > 0:
+            return row
         before = [o for o in seg.occ if o.end <= v.start and o.type in ACTOR_TYPES]
         if before:
             return before[-1].name, before[-1].type
@@ -1090,6 +1105,8 @@ class Extractor:
         for ui, (label, typ) in self.row_entity.items():
             for s in self.unit_segs[ui][1:]:
                 seg = self.segs[s]
+                if not re.search(r"value|impact|benefit|result|outcome|effect", seg.header or "", re.I):
+                    continue
                 for m in re.finditer(rf"\b(?:{verbs})\s+((?:[\w-]+\s+){{0,4}}[\w-]+)(?=[.;,]|\s+(?:by|and|while)\b|$)", seg.text, re.I):
                     np_ = _np(m.group(1))
                     if np_ and lx.metric_head(np_) and not re.search(r"\d", seg.text[m.end() : m.end() + 12]):
@@ -1124,7 +1141,7 @@ def _coordinated(runs: list[Run], r: Run, text: str) -> list[Run]:
 
 def _np(text: str) -> str:
     """A noun phrase at the start of ``text``: stop at punctuation, a verb-ish word, or a preposition chain."""
-    t = re.split(r"[,;:.()]|\s+-\s+|\s+(?:by|from|to|before|after|while|as|with|that|which|vs\.?|versus|since|during|when|if|for|through)\s+", text, maxsplit=1)[0]
+    t = re.split(r"[,;:.()]|\s+-\s+|\s+(?:by|from|to|in|on|at|before|after|while|as|with|that|which|vs\.?|versus|since|during|when|if|for|through)\s+", text, maxsplit=1)[0]
     t = re.sub(r"\s+(?:and|or)$", "", t.strip())
     words = t.split()
     # a phrase of more than six words is probably a clause
@@ -1139,21 +1156,54 @@ def _np(text: str) -> str:
 def _first_chunk(seg: Seg) -> tuple[str, tuple[str, ...]] | None:
     """The first noun phrase of a table cell ("Reinforcement learning models trained on ..." ->
     "Reinforcement learning models"), with an acronym alias when one follows in parentheses."""
-    m = re.match(r"\s*((?:[A-Za-z][\w/-]*\s+){0,4}[A-Za-z][\w/-]*?)(?:\s+\(([A-Z][\w/]*)\))?(?=\s+(?:trained|fine-tuned|on|for|with|in|of|that|using|built|based)\b|[.;,]|$)", seg.text)
-    if not m:
+    stop = {"trained", "fine-tuned", "on", "for", "with", "in", "of", "that", "using", "built", "based", "to", "and", "or"}
+    words = []
+    for w in re.findall(r"\(?[\w/-]+\)?|[.;,:]", seg.text):
+        if w in ".;,:" or w.lower() in stop or w.startswith("("):
+            break
+        words.append(w)
+    if not words or len(words) > 5:
         return None
-    name = m.group(1)
-    if len(name.split()) > 5:
-        return None
+    name = " ".join(words)
+    acr = re.match(re.escape(name) + r"\s+\(([A-Z][\w/]*)\)", seg.text.strip())
     aliases: tuple[str, ...] = ()
-    if m.group(2):
-        aliases = (m.group(2), m.group(2).rstrip("s"))
+    if acr:
+        aliases = (acr.group(1), acr.group(1).rstrip("s"))
     low = name.lower()
     words = low.split()
-    if words[-1] in ("models", "model") and len(words) >= 3:
+    if words[-1] in ("models", "model") and len(words) >= 3 and not acr:
         aliases = (*aliases, name)
         name = " ".join(name.split()[:-1])
     return name, aliases
+
+
+_SKIP_BACK = {
+    "approximately", "about", "around", "roughly", "nearly", "almost", "over", "under", "to", "at", "of", "toward",
+    "towards", "by", "from", "near", "in", "the", "a", "an", "been", "be", "is", "are", "was", "were", "has", "have",
+    "had", "will", "would", "could", "down", "up", "still", "now", "only", "just",
+}
+_STOP_BACK = {"with", "and", "or", "as", "while", "but", "that", "which", "where", "when", "if", "for", "its", "their", "the", "a", "an"}
+
+
+def _words_before(before: str) -> str | None:
+    """The noun phrase ending just before a value, skipping qualifiers and one verb:
+    ``"with SMS per-message rates declining approximately "`` -> ``"SMS per-message rates"``."""
+    words = re.findall(r"[\w/%'-]+|[,;:()]", before)
+    k = len(words)
+    while k and words[k - 1].lower() in _SKIP_BACK:
+        k -= 1
+    if k and re.fullmatch(r"[a-z]+(?:ing|ed|es)", words[k - 1]):
+        k -= 1
+    while k and words[k - 1].lower() in _SKIP_BACK:
+        k -= 1
+    out: list[str] = []
+    while k and len(out) < 5:
+        w = words[k - 1]
+        if w in ",;:()" or w.lower() in _STOP_BACK or re.fullmatch(r"[a-z]+(?:ing|ed)", w):
+            break
+        out.insert(0, w)
+        k -= 1
+    return " ".join(out) or None
 
 
 def _short_list(text: str) -> list[str]:

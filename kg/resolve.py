@@ -248,4 +248,7 @@ def _facts(extractions: list[dict[str, Any]], key_to_id: dict[str, str], uf: _UF
                     fact.attrs.setdefault(a, b)
             if all((e.doc, e.start, e.end) != (ev.doc, ev.start, ev.end) for e in fact.evidence):
                 fact.evidence.append(ev)
-    return list(merged.values())
+    facts = list(merged.values())
+    # a launch is the more specific statement of an offer
+    launched = {(f.subject, f.object) for f in facts if f.predicate == "LAUNCHED"}
+    return [f for f in facts if not (f.predicate == "OFFERS" and (f.subject, f.object) in launched)]
