@@ -355,7 +355,8 @@ class Extractor:
             toks = r.text.split()
             before = seg.text[: r.start]
             after = seg.text[r.end :]
-            if len(toks) >= 2 and toks[-1] in suffixes and toks[0].lower() not in generic and (r.propn or r.ner):
+            in_heading = self.units[ui].kind == "heading" and counts[r.text] < 2
+            if len(toks) >= 2 and toks[-1] in suffixes and toks[0].lower() not in generic and (r.propn or r.ner) and not in_heading:
                 self.mention(r.text, COMPANY, 3.0, ui)
             m = re.match(r"\s*\(([A-Z]{2,5})\)", after)
             if (m and not r.initial) or (m and r.propn):
@@ -580,7 +581,7 @@ class Extractor:
         if not actors or not other_side:
             return
         cue = comp or threat
-        arena = _arena(seg.text, cue.end())
+        arena = _arena(seg.text, cue.end()) if comp else None
         target = self._threat_target(seg, threat.end()) if threat else None
         for a in actors:
             if comp or (a.type == COMPANY and a.start < cue.start() and (target is None or target[0] != a.name)):
@@ -1235,10 +1236,11 @@ def _top_level_split(body: str) -> list[str]:
 
 
 def _arena(text: str, at: int) -> str | None:
-    m = re.match(r"\s*(?:with\s+[^,;]+?\s+)?(?:for|in|on)\s+(?:the\s+)?([\w -]{3,60}?)(?=[,;.]|\s+(?:and|but|while|as)\b|$)", text[at:])
-    if m:
-        return m.group(1).strip()
-    m = re.match(r"\s+([a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})", text[at:])
+    clause = re.split(r"[;.]\s|,\s+(?:but|while|as)\s", text[at:] + " ", maxsplit=1)[0]
+    found = list(re.finditer(r"\b(?:for|in)\s+(?:the\s+)?([A-Za-z][\w -]{2,60}?)(?=[,;.]|\s+(?:and|but|while|as|on|at)\b|$)", clause))
+    if found:
+        return found[-1].group(1).strip()
+    m = re.match(r"\s+(?!with\b)([a-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,3})", text[at:])
     if m:
         return _np(m.group(1)) or None
     return None
