@@ -1049,7 +1049,8 @@ class Extractor:
             prefix = re.search(r"\b(since|early|late|mid)\s+$", text[: x.start])
             return f"{prefix.group(1)} {int(x.value)}" if prefix and prefix.group(1) == "since" else str(int(x.value))
         if seg.header:
-            fy = re.search(r"\bFY\s?(\d{4}|\d{2})\b", seg.header)
+            hdrs = [seg.header, *self.headers.get(seg.unit, [])]
+            fy = next((m for m in (re.search(r"\bFY\s?(\d{4}|\d{2})\b", h) for h in hdrs) if m), None)
             if fy:
                 y = fy.group(1)
                 return f"FY{y if len(y) == 4 else '20' + y}"

@@ -1,0 +1,429 @@
+"""Graph-aware answers: link the question's entities to nodes and read the answer off facts.
+
+Three routes, tried in order; each returns ``None`` when it is unsure:
+
+* **multi_hop** - a superlative over a group plus a value of the winner ("Which revenue
+  category is most exposed to AI disruption, and what share of revenue is it?"): rank the
+  entities of the asked type by a rating/metric named in the question, then read the asked
+  metric of the top one;
+* **list** - a relation cue ("compete", "threaten", "use", "segments", "indicators" ...) and a
+  linked entity: the entities on the other side of the matching facts, filtered by the asked
+  class ("vendors", "clouds") and arena ("in AI voice agents"); "both X and Y" intersects;
+* **value** - a metric word and a subject: the metric fact whose period, scenario and
+  qualifier fit the question best.
+
+Nothing here knows the corpus: cue words come from ``kg/data/query_cues.json`` and
+:mod:`kgqa.values`; names come from the graph.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from kg import lexicon as lx
+from kg.resolve import norm_key
+from kg.store import GraphStore
+from kgqa.types import Entity, Fact
+from kgqa.values import find_values, format_value
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass
+class GraphHit:
+    kind: str  # "value" | "list" | "multi_hop"
+    text: str
+    value: str | None
+    facts: list[Fact]
+    score: float
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+
+@cache
+def qcues() -> dict[str, Any]:
+    return json.loads((DATA / "query_cues.json").read_text(encoding="utf-8"))
+
+
+_WORD = re.compile(r"[A-Za-z0-9][\w/&%-]*")
+
+
+def _stem(w: str) -> str:
+    w = w.lower()
+    for suf in ("ies", "es", "s"):
+        if w.endswith(suf) and len(w) > len(suf) + 2:
+            return w[: -len(suf)] + ("y" if suf == "ies" else "")
+    return w
+
+
+def _tokens(text: str) -> set[str]:
+    stop = set(qcues()["stopwords"])
+    return {_stem(w) for w in _WORD.findall(text) if w.lower() not in stop}
+
+
+# ---- entity linking -------------------------------------------------------------------------
+
+
+@dataclass
+class Link:
+    entity: Entity
+    start: int
+    end: int
+    exact: bool
+
+
+def link_entities(store: GraphStore, question: str) -> list[Link]:
+    """Entities named in the question (aliases, then distinctive tokens, then fuzzy), in order."""
+    q = question
+    low = norm_key(q)
+    cands: list[tuple[str, Entity]] = []
+    for e in store.entities():
+        for n in {e.name, *e.aliases}:
+            k = norm_key(n)
+            if len(k) >= 2:
+                cands.append((k, e))
+    cands.sort(key=lambda x: -len(x[0]))
+    taken: list[tuple[int, int]] = []
+    links: list[Link] = []
+    for k, e in cands:
+        for m in re.finditer(r"(?<![\w-])" + re.escape(k) + r"(?:s|es)?(?![\w-])", low):
+            if any(not (m.end() <= a or m.start() >= b) for a, b in taken):
+                continue
+            if len(k) <= 3 and k.upper() not in q and not e.type == "Company":
+                continue
+            taken.append((m.start(), m.end()))
+            if all(lk.entity.id != e.id for lk in links):
+                links.append(Link(e, m.start(), m.end(), True))
+    # distinctive tokens (acronyms, CamelCase) that occur in one entity's aliases: "CPaaS layer"
+    for m in re.finditer(r"\b[A-Z][a-z]*[A-Z][\w]*\b|\b[A-Z]{2,}[a-z]?\b", q):
+        tok = m.group(0)
+        if tok.lower() in {w.lower() for w in qcues()["stopwords"]}:
+            continue
+        if any(lk.entity.name.lower() == tok.lower() or tok.lower() in norm_key(lk.entity.name).split() for lk in links):
+            continue
+        owners = [e for e in store.entities() if e.type not in ("Metric", "Indicator")
+                  and any(tok in a.split() for a in [e.name, *e.aliases])]
+        if len(owners) == 1 and all(lk.entity.id != owners[0].id for lk in links):
+            links.append(Link(owners[0], m.start(), m.end(), False))
+    # fuzzy: capitalised words that nearly match a name ("Twillio")
+    for m in re.finditer(r"\b[A-Z][a-zA-Z]{3,}\b", q):
+        if m.start() == 0 or any(lk.start <= m.start() < lk.end for lk in links):
+            continue
+        found = store.find(m.group(0), cutoff=0.85)
+        found = [e for e in found if e.type in ("Company", "Product", "Segment", "Person", "Technology")]
+        if found and all(lk.entity.id != found[0].id for lk in links):
+            links.append(Link(found[0], m.start(), m.end(), False))
+    links.sort(key=lambda lk: lk.start)
+    return links
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def _evidence_text(f: Fact) -> str:
+    return " ".join(e.text for e in f.evidence)
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _value_text(f: Fact) -> str:
+    if f.surface:
+        return f.surface
+    kind = {"USD": "money", "%": "percent", "x": "multiple", "score": "score"}.get(f.unit or "", "number")
+    return format_value(kind, f.value or 0.0, f.value_high, f.unit or "", f.attrs.get("of"))
+
+
+def _conflicts_for(store: GraphStore, facts: list[Fact]) -> list[dict[str, Any]]:
+    out = []
+    keys = {(f.subject, norm_key(f.metric or ""), f.period) for f in facts if f.value is not None}
+    for c in store.conflicts():
+        if (c["subject"], norm_key(c["metric"] or ""), c["period"]) in keys:
+            out.append(c)
+    return out
+
+
+def _predicates(question: str) -> list[str]:
+    found = []
+    for pred, pats in qcues()["relation_cues"].items():
+        for p in pats:
+            m = re.search(p, question, re.I)
+            if m:
+                found.append((m.start(), pred))
+                break
+    return [p for _, p in sorted(found)]
+
+
+def _asked_class(question: str) -> tuple[str | None, set[str]]:
+    """The class noun after which/what ("vendors", "clouds") -> (entity type, extra word cues)."""
+    m = re.search(r"\b(?:which|what|name the|list the)\s+((?:[\w-]+\s+){0,3}?[\w-]+?)\s+(?:does|do|did|is|are|were|was|have|has|could|can|would|will|should|must|may|might|threaten|compete|offer|use|appear|named|pose|of|in)\b",
+                  question, re.I)
+    words = set(_tokens(m.group(1))) if m else set()
+    if re.match(r"\s*who\b", question, re.I):
+        return "Company", words
+    for typ, nouns in qcues()["class_nouns"].items():
+        if words & {_stem(n) for n in nouns}:
+            return typ, words
+    return None, words
+
+
+# ---- routes --------------------------------------------------------------------------------
+
+
+def graph_answer(store: GraphStore, question: str) -> GraphHit | None:
+    """Answer from the graph, or ``None`` when the graph has no confident answer."""
+    if store is None or not question or not question.strip():
+        return None
+    links = link_entities(store, question)
+    for route in (_multi_hop, _list_answer, _value_answer):
+        try:
+            hit = route(store, question, links)
+        except (ValueError, KeyError, IndexError):  # a malformed graph must not break answering
+            hit = None
+        if hit is not None:
+            hit.conflicts = hit.conflicts or _conflicts_for(store, hit.facts)
+            return hit
+    return None
+
+
+def _rating_rank(value: str) -> int:
+    order = [r.lower() for r in lx.cues()["ratings"]]
+    v = value.lower()
+    return len(order) - order.index(v) if v in order else 0
+
+
+def _multi_hop(store: GraphStore, q: str, links: list[Link]) -> GraphHit | None:
+    sup = re.search(qcues()["superlative"], q, re.I)
+    if not sup or not re.search(r",?\s+and\s+(?:what|how much|which)\b", q, re.I):
+        return None
+    first, second = re.split(r",?\s+and\s+(?=(?:what|how much|which)\b)", q, maxsplit=1, flags=re.I)
+    typ, _ = _asked_class(first)
+    if typ is None:
+        return None
+    group = store.entities(typ)
+    if len(group) < 2:
+        return None
+    # the criterion: a metric whose name shares words with the first clause
+    crit_words = _tokens(first[sup.end() :]) or _tokens(first)
+    best_metric, best_overlap = None, 0.0
+    for m in store.entities("Metric"):
+        mw = _tokens(m.name)
+        ov = len(mw & crit_words) / max(1, len(mw))
+        if ov > best_overlap:
+            best_metric, best_overlap = m, ov
+    if best_metric is None or best_overlap < 0.5:
+        return None
+    lowest = bool(re.search(r"\b(?:least|lowest|smallest|fewest)\b", sup.group(0), re.I))
+    scored: list[tuple[float, Entity, Fact]] = []
+    for e in group:
+        for f in store.facts(e.id, predicate="HAS_METRIC"):
+            if f.object != best_metric.id or f.subject != e.id:
+                continue
+            if f.value is not None:
+                scored.append((f.value, e, f))
+            elif f.attrs.get("value"):
+                scored.append((float(_rating_rank(str(f.attrs["value"]))), e, f))
+    if not scored:
+        return None
+    scored.sort(key=lambda x: x[0], reverse=not lowest)
+    if len(scored) > 1 and scored[0][0] == scored[1][0]:
+        return None  # a tie: the graph cannot pick one
+    _, winner, crit_fact = scored[0]
+    value_fact = _pick_metric_fact(store, winner, second)
+    if value_fact is None:
+        return None
+    facts = [crit_fact, value_fact]
+    val = _value_text(value_fact)
+    extra = ""
+    spans = {(e.doc, e.start) for e in value_fact.evidence}
+    money = [f for f in store.metric_facts(winner.id) if f.unit == "USD" and f is not value_fact
+             and spans & {(e.doc, e.start) for e in f.evidence}]
+    if value_fact.unit == "%" and money:
+        extra = f"{_value_text(money[0])} ("
+        facts.append(money[0])
+        text = f"{winner.name}: {extra}{val} of {_share_base(value_fact)})"
+    else:
+        text = f"{winner.name}: {val}"
+    rating = crit_fact.attrs.get("value")
+    if rating:
+        text += f"; {best_metric.name}: {rating}"
+    return GraphHit("multi_hop", text, val, facts, 0.8)
+
+
+def _share_base(f: Fact) -> str:
+    m = re.search(r"of (\w+)", f.metric or "")
+    base = m.group(1).lower() if m else "total"
+    return "revenue" if base == "total" else base
+
+
+def _metric_score(f: Fact, q: str, qwords: set[str]) -> float:
+    name = (f.metric or "").replace("%", "share")
+    mw = _tokens(name)
+    s = len(mw & qwords) / max(1, len(mw)) if mw else 0.0
+    unit_cues = qcues()["unit_cues"]
+    for unit, pats in unit_cues.items():
+        if any(re.search(p, q, re.I) for p in pats):
+            s += 0.6 if f.unit == unit else -0.3
+    years = {str(int(v.value)) for v in find_values(q) if v.kind == "year"}
+    if years:
+        s += 0.4 if f.period and any(y in f.period for y in years) else -0.3
+    qual = f.qualifier or ""
+    scen = re.search(qcues()["scenario"], q, re.I)
+    if qual.startswith("projection"):
+        s += 0.5 if scen and scen.group(1).lower().split()[0] in qual else -0.6
+    elif scen:
+        s -= 0.4
+    if re.search(r"\btarget", q, re.I):
+        s += 0.4 if qual == "target" else -0.2
+    elif qual == "target":
+        s -= 0.3
+    if re.search(r"\bbenchmark|peer|comparable\b", q, re.I):
+        s += 0.4 if qual in ("range", "benchmark") else -0.2
+    return s
+
+
+def _pick_metric_fact(store: GraphStore, subject: Entity, q: str) -> Fact | None:
+    qwords = _tokens(q)
+    facts = [f for f in store.metric_facts(subject.id) if f.subject == subject.id]
+    if not facts:
+        return None
+    scored = sorted(((_metric_score(f, q, qwords), i, f) for i, f in enumerate(facts)), key=lambda x: (-x[0], x[1]))
+    best = scored[0]
+    if best[0] < 0.5:
+        return None
+    return best[2]
+
+
+def _list_answer(store: GraphStore, q: str, links: list[Link]) -> GraphHit | None:
+    if not re.match(r"\s*(?:\w+\s+){0,2}?(?:which|who|what|name|list)\b", q, re.I):
+        return None
+    preds = _predicates(q)
+    typ, class_words = _asked_class(q)
+    anchors = [lk.entity for lk in links if lk.entity.type not in ("Metric",)]
+    if typ in ("Indicator", "Scenario") and (not preds or preds[0] == "TRACKS"):
+        ents = store.entities(typ)
+        if not ents:
+            return None
+        facts = [Fact(e.id, "MENTIONED", evidence=e.evidence[:1]) for e in ents if e.evidence]
+        return GraphHit("list", _join([e.name for e in ents]), None, facts, 0.7)
+    if not preds:
+        if typ == "Segment":
+            preds = ["HAS_SEGMENT"]
+        else:
+            return None
+    both = bool(re.search(r"\bboth\b", q, re.I)) and len(preds) >= 2
+    results: list[tuple[list[Entity], list[Fact]]] = []
+    for pred in preds if both else preds[:1]:
+        ents, facts = _related(store, pred, anchors, typ, q)
+        if ents:
+            results.append((ents, facts))
+    if not results:
+        return None
+    ents, facts = results[0]
+    if both and len(results) >= 2:
+        keep = {e.id for e in results[1][0]}
+        ents = [e for e in ents if e.id in keep]
+        facts = facts + [f for f in results[1][1] if (f.subject in {e.id for e in ents} or f.object in {e.id for e in ents})]
+        facts = [f for f in facts if f.subject in {e.id for e in ents} or f.object in {e.id for e in ents}]
+    if not ents:
+        return None
+    roles = {}
+    for f in facts:
+        role = f.attrs.get("role")
+        other = f.object if f.object in {e.id for e in ents} else f.subject
+        if role and re.search(r"\bfor what\b|\bwhat for\b|\bhow\b|\bwhich role", q, re.I):
+            roles[other] = role
+    names = [f"{e.name} ({roles[e.id]})" if e.id in roles else e.name for e in ents]
+    score = 0.55 + (0.15 if anchors else 0.0) + (0.1 if typ else 0.0) + (0.05 if len(ents) >= 2 else 0.0)
+    return GraphHit("list", _join(names), None, facts, min(score, 0.9))
+
+
+def _related(store: GraphStore, pred: str, anchors: list[Entity], typ: str | None, q: str) -> tuple[list[Entity], list[Fact]]:
+    cand: list[tuple[Entity, Fact]] = []
+    anchor_ids = {a.id for a in anchors}
+    for f in store.all_facts():
+        if f.predicate != pred or not f.object or f.value is not None:
+            continue
+        ends = [f.subject, f.object]
+        if anchor_ids and not (set(ends) & anchor_ids):
+            continue
+        for me, other in ((f.subject, f.object), (f.object, f.subject)):
+            if anchor_ids and me not in anchor_ids:
+                continue
+            if not anchor_ids and pred in ("HAS_SEGMENT", "TRACKS") and other != f.subject:
+                continue
+            e = store.entity(other)
+            if e is None or e.id in anchor_ids:
+                continue
+            # the asked side: for owner-style relations, the dependent end
+            if pred in ("HAS_SEGMENT", "OFFERS", "USES", "ACQUIRED", "LAUNCHED") and other != f.object:
+                continue
+            if pred in ("THREATENS",) and anchor_ids and other != f.subject:
+                continue
+            cand.append((e, f))
+    if typ:
+        typed = [(e, f) for e, f in cand if e.type == typ]
+        if typed:
+            cand = typed
+    # an arena or topic in the question ("in AI voice agents", "communication APIs")
+    tw = _tokens(q) - {w for a in anchors for w in _tokens(" ".join([a.name, *a.aliases]))}
+    cue_words = {_stem(n) for ns in qcues()["class_nouns"].values() for n in ns}
+    tw = {w for w in tw if w not in cue_words and not any(re.search(p, w, re.I) for p in qcues()["relation_cues"].get(pred, []))}
+    if tw and cand:
+        def overlap(f: Fact) -> int:
+            arena = f.attrs.get("arena") or ""
+            return len(tw & _tokens(arena)) * 2 + len(tw & _tokens(_evidence_text(f)))
+        top = max(overlap(f) for _, f in cand)
+        if top >= max(2, len(tw) // 2):
+            cand = [(e, f) for e, f in cand if overlap(f) >= max(2, top // 2)]
+    seen: dict[str, Entity] = {}
+    facts: list[Fact] = []
+    for e, f in cand:
+        seen.setdefault(e.id, e)
+        if f not in facts:
+            facts.append(f)
+    return list(seen.values()), facts
+
+
+def _value_answer(store: GraphStore, q: str, links: list[Link]) -> GraphHit | None:
+    if re.search(qcues()["superlative"], q, re.I) and re.search(r"^\s*(?:\w+\s+){0,2}?(?:which|what)\b", q, re.I):
+        return None  # "which X is most ..." asks for a ranking, not one value
+    qwords = _tokens(q)
+    metric_links = [lk.entity for lk in links if lk.entity.type == "Metric"]
+    has_metric_word = bool(metric_links) or any(lx.metric_head(w) for w in re.findall(r"[\w-]+", q.lower()))
+    if not has_metric_word:
+        return None
+    subjects = [lk.entity for lk in links if lk.entity.type in ("Company", "Segment", "Product", "Technology", "Person")]
+    penalty = 0.0
+    if not subjects:
+        # the report's main company (the best-connected one) is the implied subject
+        companies = sorted(store.entities("Company"), key=lambda e: -len(store.facts(e.id)))
+        if not companies:
+            return None
+        subjects, penalty = companies[:1], 0.1
+    best: tuple[float, Fact] | None = None
+    for subj in subjects:
+        for f in store.metric_facts(subj.id):
+            if f.subject != subj.id:
+                continue
+            s = _metric_score(f, q, qwords)
+            if metric_links and any(f.object == m.id for m in metric_links):
+                s += 0.5
+            if best is None or s > best[0]:
+                best = (s, f)
+    if best is None or best[0] < 0.9:
+        return None
+    f = best[1]
+    val = _value_text(f)
+    text = val
+    if f.unit == "%" and f.metric and f.metric.lower().startswith(("% of", "share of")):
+        text = f"{val} of {_share_base(f)}"
+    score = min(0.9, 0.45 + 0.25 * best[0]) - penalty
+    return GraphHit("value", text, val, [f], score)
