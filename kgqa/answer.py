@@ -59,6 +59,7 @@ _CAUSAL = re.compile(
     re.I,
 )
 _ACROSS_DOCS = re.compile(r"\b(two|both|each|all the|the) (documents|reports|sources|articles|papers)\b|\bdiffer\b", re.I)
+_FAKE_MARKER = re.compile(r"\[(\d{1,3})\]")
 _LEAD_IN = re.compile(r"^([A-Z][^.:;]{2,60}?)[.:]\s+\S")
 _APPROX_WORD = {"approx": "About", "over": "Over", ">=": "At least", "<": "Under", "<=": "Up to"}
 
@@ -621,7 +622,8 @@ def _years(vals: list[Value]) -> set[int]:
 
 
 def _sentence(u: Unit) -> str:
-    t = u.text.strip()
+    """A unit as quoted in an answer; its own "[1]"-style markers become "(1)" so they are not citations."""
+    t = _FAKE_MARKER.sub(r"(\1)", u.text.strip())
     if u.kind == "table_row":
         return t + "."
     return t

@@ -16,8 +16,9 @@
 3. **Check.** The completion is split into sentences. Citation markers pointing at no
    passage are removed; a sentence with no valid citation, or whose numbers do not occur in
    the passages it cites (literally, or as the same quantity via :func:`kgqa.values.find_values`),
-   is dropped and noted. Kept citations are renumbered 1..n in order of appearance, each a
-   :class:`~kgqa.types.Citation` of the unit's exact span.
+   is dropped and noted. In a kept sentence, citations of passages that hold none of its
+   numbers (or that were flagged) are removed too. Kept citations are renumbered 1..n in
+   order of appearance, each a :class:`~kgqa.types.Citation` of the unit's exact span.
 4. **Fallback.** No supported sentence, an empty or malformed completion, a timeout, an HTTP
    error or a rate limit: the offline answer is returned with ``mode="llm-fallback"`` and a
    note saying why. Nothing here raises to the caller.
@@ -73,6 +74,11 @@ _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
 # sentence ends: terminator, then any citation markers, then space and the start of the next sentence
 _BOUNDARY = re.compile(
     r"(?<=[.!?])((?:\s*[\[【［][^\[\]【】［］\n]{1,30}[\]】］])*)[ \t]+(?=[A-Z0-9\"“‘'(])|\s*\n\s*"
+)
+_ABBREV = re.compile(
+    r"(?:\b(?:approx|est|vs|incl|excl|avg|no|fig|inc|corp|co|ltd|mr|ms|dr|st|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)"
+    r"|\b(?:[A-Za-z]\.){1,3}[A-Za-z])\.$",
+    re.I,
 )
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}?\b(?:instructions?|prompts?|rules|directions|above|previous)\b"
@@ -230,6 +236,7 @@ class Checked:
     highlight: dict[int, Value] = field(default_factory=dict)  # passage n -> value to mark in its citation
     dropped: list[Dropped] = field(default_factory=list)
     bad_citations: list[int] = field(default_factory=list)
+    weak_citations: list[int] = field(default_factory=list)  # real passages that do not support the sentence
     seen_text: bool = False
     declined: bool = False
 
@@ -291,21 +298,33 @@ class Checker:
         if all(self.passages[n].flagged for n in cited):
             self.out.dropped.append(Dropped(body, "cites only a passage with instruction-like text"))
             return None
-        missing, matched = self._unsupported(body, [self.passages[n] for n in cited])
+        # only passages without instruction-like text can support a sentence's numbers
+        support = [self.passages[n] for n in cited if not self.passages[n].flagged]
+        missing, matched = self._unsupported(body, support)
         if missing:
-            where = ", ".join(f"[{n}]" for n in cited)
+            where = ", ".join(f"[{p.n}]" for p in support)
             self.out.dropped.append(Dropped(body, f"{', '.join(missing)} not in cited passage {where}"))
             return None
+        # keep only citations that support the sentence: never a flagged passage, and, when the
+        # sentence states numbers, only passages that hold at least one of them
+        said = _literals(body)
+        matched_ns = {n for n, _ in matched}
+        keep = [p.n for p in support if not said or p.numbers & said or p.n in matched_ns] or [p.n for p in support]
+        for n in cited:
+            if n not in keep and n not in self.out.weak_citations:
+                self.out.weak_citations.append(n)
+        cited = keep
         for n in cited:
             if n not in self.out.order:
                 self.out.order.append(n)
         for n, v in sorted(matched, key=lambda nv: nv[1].kind in ("year", "quarter")):  # amounts before dates
-            self.out.highlight.setdefault(n, v)
+            if n in cited:
+                self.out.highlight.setdefault(n, v)
         new = {old: k + 1 for k, old in enumerate(self.out.order)}
 
         def renumber(m: re.Match[str]) -> str:
-            keep = [new[n] for n in dict.fromkeys(_expand(m.group(1))) if n in self.passages and n in new]
-            return " " + "".join(f"[{k}]" for k in keep) if keep else " "
+            ks = [new[n] for n in dict.fromkeys(_expand(m.group(1))) if n in cited]
+            return " " + "".join(f"[{k}]" for k in ks) if ks else " "
 
         rendered = _tidy(_MARKER.sub(renumber, s))
         rendered = re.sub(r"\s+([.,;:!?])", r"\1", rendered)
@@ -353,6 +372,8 @@ def split_sentences(text: str, final: bool = True) -> tuple[list[str], str]:
     out: list[str] = []
     pos = 0
     for m in _BOUNDARY.finditer(text):
+        if "\n" not in m.group(0) and _ABBREV.search(text, 0, m.start()):
+            continue  # "approx. $4 billion", "vs. Vonage", "U.S. revenue"
         end = m.start() + len(m.group(1) or "")
         piece = text[pos:end].strip()
         if piece:
@@ -638,6 +659,9 @@ def _check_notes(checked: Checked) -> list[str]:
     if checked.bad_citations:
         nums = ", ".join(f"[{n}]" for n in checked.bad_citations)
         notes.append(f"removed citation(s) to passages that do not exist: {nums}")
+    if checked.weak_citations:
+        nums = ", ".join(f"[{n}]" for n in checked.weak_citations)
+        notes.append(f"removed citation(s) to prompt passages {nums} that do not support their sentence")
     for d in checked.dropped:
         s = d.sentence if len(d.sentence) <= 140 else d.sentence[:137] + "..."
         notes.append(f'dropped unsupported sentence ({d.reason}): "{s}"')
