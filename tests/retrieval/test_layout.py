@@ -12,7 +12,7 @@ def _units(corpus_dir, name):  # type: ignore[no-untyped-def]
 
 
 def test_boilerplate_footer_is_never_a_unit(corpus_dir) -> None:  # type: ignore[no-untyped-def]
-    doc, units = _units(corpus_dir, "twilio-cpaas-ai-native-alternatives.txt")
+    _, units = _units(corpus_dir, "twilio-cpaas-ai-native-alternatives.txt")
     texts = " ".join(u.text for u in units)
     assert "Explore More Content" not in texts
     assert "Want to research companies faster" not in texts
