@@ -1,0 +1,79 @@
+"""``kgqa eval``: score kgqa on the gold question set (mounted by ``kgqa.cli`` via :func:`register`).
+
+Everything heavy is imported inside the command, so ``kgqa --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``eval`` command to the ``kgqa`` app."""
+
+    @app.command("eval")
+    def eval_command(
+        gold: Annotated[Path | None, typer.Option("--gold", help="Gold questions (JSONL; default eval/gold/qa.jsonl).")] = None,
+        out: Annotated[Path | None, typer.Option("--out", help="Folder for gold.json and gold.md (default eval/out/).")] = None,
+        index: Annotated[Path | None, typer.Option("--index", help="Index folder (built from the corpus if missing).")] = None,
+        config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+        graph: Annotated[bool, typer.Option("--graph", help="Also score the knowledge graph against eval/gold/graph.json.")] = False,
+        ablations: Annotated[bool, typer.Option("--ablations/--no-ablations", help="Re-run with each stage switched off.")] = True,
+        baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Compare with a plain llama-index pipeline.")] = True,
+        sweep_chunks: Annotated[str | None, typer.Option("--sweep-chunks", help="Comma-separated chunk_chars values to compare, e.g. 300,500,700,1000 (builds temporary indexes).")] = None,
+        min_accuracy: Annotated[float | None, typer.Option("--min-accuracy", min=0.0, max=1.0, help="Exit 1 if answerable accuracy (with a supporting citation) is below this.")] = None,
+        limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N gold questions.")] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
+    ) -> None:
+        """Evaluate answers, citations, retrieval and abstention on the gold set; write OUT/gold.json and gold.md."""
+        import sys
+
+        from eval.gold_eval import GOLD_QA, evaluate, load_gold
+        from eval.report import print_report, write_report
+        from kgqa.config import ROOT, Settings
+        from kgqa.qa import QA
+
+        sizes: list[int] = []
+        if sweep_chunks:
+            try:
+                sizes = [int(x) for x in sweep_chunks.split(",") if x.strip()]
+            except ValueError as exc:
+                raise typer.BadParameter(f"--sweep-chunks wants integers like 300,500,700: {sweep_chunks!r}") from exc
+            if any(n < 50 for n in sizes):
+                raise typer.BadParameter("--sweep-chunks sizes must be at least 50 characters")
+        gold_path = gold or GOLD_QA
+        if not gold_path.is_file():
+            raise typer.BadParameter(f"no gold file at {gold_path}")
+        questions = load_gold(gold_path)[:limit]
+
+        def say(msg: str) -> None:
+            if not quiet:
+                sys.stderr.write(f"kgqa eval: {msg}\n")
+                sys.stderr.flush()
+
+        overrides = {"index_dir": index} if index else {}
+        settings = Settings.load(config, overrides=overrides)
+        qa = QA.open_or_build(settings, say=say)
+        report = evaluate(qa, questions, ablations=ablations, baseline=baseline, graph=graph, sweep=sizes, say=say)
+        report["gold_file"] = str(gold_path)
+        out_dir = out or (ROOT / "eval" / "out")
+        j, m = write_report(report, out_dir)
+        s = report["kgqa"]["summary"]
+        if not quiet:
+            print_report(report)
+        acc = s["accuracy"] or 0.0
+        print(
+            f"answerable accuracy {acc:.3f} (lenient {s['accuracy_lenient'] or 0:.3f}), abstention P/R "
+            f"{_f(s['abstention_precision'])}/{_f(s['abstention_recall'])}, recall@5 {_f(s['recall@5'])}, "
+            f"MRR {_f(s['mrr'])}; report: {j} and {m}"
+        )
+        if min_accuracy is not None and acc < min_accuracy:
+            sys.stderr.write(f"kgqa eval: answerable accuracy {acc:.3f} is below --min-accuracy {min_accuracy}\n")
+            raise typer.Exit(1)
+
+
+def _f(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3f}"
