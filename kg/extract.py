@@ -359,7 +359,7 @@ class Extractor:
             if len(toks) >= 2 and toks[-1] in suffixes and toks[0].lower() not in generic and (r.propn or r.ner) and not in_heading:
                 self.mention(r.text, COMPANY, 3.0, ui)
             m = re.match(r"\s*\(([A-Z]{2,5})\)", after)
-            if (m and not r.initial) or (m and r.propn):
+            if m and r.text.lower() not in generic:
                 self.mention(r.text, COMPANY, 4.0, ui, (m.group(1),), ticker=m.group(1))
             now = re.match(lx.cues()["now_owner"], after.lstrip()) if after.lstrip().startswith("(") else None
             if now and (r.propn or r.ner) and r.text.split()[0].lower() not in generic:
@@ -370,6 +370,12 @@ class Extractor:
             if lead_re.search(before[-40:]):
                 for other in _coordinated(by_seg[r.seg], r, seg.text):
                     self.mention(other.text, COMPANY, 2.5, ui)
+        # the bare name of a suffixed company ("Sierra" for "Sierra AI") is the same company
+        suffixed = {n: " ".join(n.split()[:-1]) for n in self.types if self.weight(n, COMPANY) >= 3 and len(n.split()) >= 2 and n.split()[-1] in suffixes}
+        bases = {b: n for n, b in suffixed.items() if b.lower() not in generic}
+        for r in runs:
+            if r.text in bases:
+                self.mention(r.text, COMPANY, 0.5, self.segs[r.seg].unit)
         # NER organisations seen repeatedly
         seen_org: set[str] = set()
         for r in runs:
@@ -413,6 +419,16 @@ class Extractor:
                 self.mention(r.text, PRODUCT, 3.0, ui)
                 owner = self._product_prefix(r.text, companies)
                 self._pending_launch.append((owner, r.text, ui, int(year.group(1)) if year else None))
+        # "CustomerAI" alone names the product "Acme CustomerAI"
+        rests = {}
+        for n in list(self.types):
+            if self.weight(n, PRODUCT) >= 3:
+                owner = self._product_prefix(n, companies)
+                if owner:
+                    rests[n[len(owner) :].strip()] = n
+        for r in runs:
+            if r.text in rests and len(r.text) > 3 and r.text.lower() not in generic:
+                self.mention(r.text, PRODUCT, 0.5, self.segs[r.seg].unit)
         # technologies: "<Name> containers", "<Name> Runtime"
         tech_heads = lx.word_set("tech_heads")
         tech_suffixes = set(c["tech_suffixes"])
@@ -714,10 +730,10 @@ class Extractor:
                 objs = [o for o in seg.occ if o.type == TECH and o.start > label.end() and o.name != subj[0]] + [
                     o for o in objs if o.type != TECH]
             for r in self.seg_runs.get(si, []):
-                if m.end() <= r.start < end and not any(o.start < r.end and r.start < o.end for o in seg.occ):
-                    if r.text != subj[0] and r.text.split()[0].lower() not in lx.generic_caps():
-                        name = self.mention(r.text, TECH, 0.5, seg.unit)
-                        objs.append(Occ(r.start, r.end, name, self.type_of(name) or TECH))
+                if (m.end() <= r.start < end and not any(o.start < r.end and r.start < o.end for o in seg.occ)
+                        and r.text != subj[0] and r.text.split()[0].lower() not in lx.generic_caps()):
+                    name = self.mention(r.text, TECH, 0.5, seg.unit)
+                    objs.append(Occ(r.start, r.end, name, self.type_of(name) or TECH))
             objs.sort(key=lambda o: o.start)
             for k, o in enumerate(objs):
                 nxt_start = objs[k + 1].start if k + 1 < len(objs) else end
@@ -853,7 +869,7 @@ class Extractor:
 
     def _from_to(self, text: str, vals: list[Value], k: int) -> Value | None:
         v = vals[k]
-        if k == 0 or not re.search(r"\bto\s+(?:approximately\s+|about\s+|~)?$", text[: v.start] + ("" if v.qualifier else ""), re.I):
+        if k == 0 or not re.search(r"\bto\s+(?:approximately\s+|about\s+|~)?$", text[: v.start], re.I):
             before = text[vals[k - 1].end : v.start] if k else ""
             if not re.fullmatch(r"\s+to\s+(?:approximately|about|around|roughly)?\s*", before or "x"):
                 return None

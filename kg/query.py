@@ -93,7 +93,7 @@ def link_entities(store: GraphStore, question: str) -> list[Link]:
         for m in re.finditer(r"(?<![\w-])" + re.escape(k) + r"(?:s|es)?(?![\w-])", low):
             if any(not (m.end() <= a or m.start() >= b) for a, b in taken):
                 continue
-            if len(k) <= 3 and k.upper() not in q and not e.type == "Company":
+            if len(k) <= 3 and k.upper() not in q and e.type != "Company":
                 continue
             taken.append((m.start(), m.end()))
             if all(lk.entity.id != e.id for lk in links):
@@ -305,7 +305,7 @@ def _list_answer(store: GraphStore, q: str, links: list[Link]) -> GraphHit | Non
     if not re.match(r"\s*(?:\w+\s+){0,2}?(?:which|who|what|name|list)\b", q, re.I):
         return None
     preds = _predicates(q)
-    typ, class_words = _asked_class(q)
+    typ, _class_words = _asked_class(q)
     anchors = [lk.entity for lk in links if lk.entity.type not in ("Metric",)]
     if typ in ("Indicator", "Scenario") and (not preds or preds[0] == "TRACKS"):
         ents = store.entities(typ)
