@@ -93,6 +93,14 @@ class QA:
         t0 = time.perf_counter()
         q = self.check_question(question)
         parts = split_question(q)
+        graph_on = (self.settings.use_graph if use_graph is None else use_graph) and self.index.graph is not None
+        if len(parts) > 1 and graph_on:  # the graph may combine the parts itself (two hops)
+            from kgqa.graph_route import two_hop_answer
+
+            whole = two_hop_answer(self, self.retriever.search(q, k=k))
+            if whole is not None:
+                whole.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+                return whole
         if len(parts) > 1:
             from kgqa.answer import merge_answers
 

@@ -1,0 +1,198 @@
+"""Combine the passage answer with the knowledge graph's answer.
+
+The graph answers from typed facts (values, relation lists, two-hop combinations), each fact
+carrying evidence spans; the passages answer from retrieved sentences. The rules:
+
+* the passages abstained and the graph is confident: the graph answers (route ``graph``);
+* both give the same value or overlapping lists: the fuller answer, citing both (``both``);
+* a two-hop question the passages cannot combine: the graph answers (``graph``);
+* otherwise the passage answer stands (``passages``).
+
+Facts that conflict (same subject, metric and period, different values) are shown with both
+values and both citations.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from kgqa.types import Answer, Citation, Evidence
+from kgqa.values import find_values, same_number
+
+if TYPE_CHECKING:
+    from kgqa.qa import QA
+    from retrieval.search import SearchResult
+
+MIN_SCORE = 0.6
+
+
+def merge_graph_answer(qa: QA, answer: Answer, result: SearchResult) -> Answer:
+    """Return ``answer``, or a graph-routed or combined answer (see module docstring)."""
+    try:
+        from kg.query import graph_answer
+    except ImportError:
+        return answer
+    store = qa.index.graph
+    hit = graph_answer(store, result.question.text)
+    if hit is None or hit.score < MIN_SCORE or not hit.facts:
+        return answer
+    evidence = _evidence(hit.facts)
+    if not evidence or not _fits_question(qa, result, hit, evidence):
+        return answer
+    if answer.abstained and hit.kind == "value" and (answer.confidence or 0.0) <= 0.0:
+        return answer  # the passages ruled the question out (a period or name the corpus lacks)
+    if answer.abstained or hit.kind == "multi_hop":
+        return _graph_only(qa, answer, hit, evidence)
+    if hit.kind == "value" and _same_value(answer.value, hit.value):
+        return _add_citations(qa, answer, evidence, hit.conflicts)
+    if hit.kind == "list":
+        ours = _items(answer.value)
+        theirs = _items(hit.value or hit.text)
+        if theirs and (not ours or ours < theirs):  # the graph's list is fuller
+            merged = _graph_only(qa, answer, hit, evidence)
+            merged.route = "both" if ours & theirs else "graph"
+            return merged
+    if hit.conflicts:
+        answer.conflicts = list(hit.conflicts)
+    return answer
+
+
+def two_hop_answer(qa: QA, result: SearchResult) -> Answer | None:
+    """The graph's answer to a whole multi-part question, when it can combine facts (else ``None``)."""
+    try:
+        from kg.query import graph_answer
+    except ImportError:
+        return None
+    hit = graph_answer(qa.index.graph, result.question.text)
+    if hit is None or hit.kind != "multi_hop" or hit.score < MIN_SCORE:
+        return None
+    evidence = _evidence(hit.facts)
+    if not evidence or not _fits_question(qa, result, hit, evidence):
+        return None
+    placeholder = Answer(result.question.text, "", [], True, "none", passages=result.passages)
+    out = _graph_only(qa, placeholder, hit, evidence)
+    return None if out is placeholder else out
+
+
+def _fits_question(qa: QA, result: SearchResult, hit: Any, evidence: list[Evidence]) -> bool:
+    """The same checks the passage answerer applies: named periods and names must be in the evidence."""
+    qan = result.question
+    answerer = qa.answerer
+    if hasattr(answerer, "unknown_names") and answerer.unknown_names(qan):
+        return False
+    years = {int(v.value) for v in qan.values if v.kind in ("year", "quarter")}
+    if years and hit.kind == "value":
+        periods = " ".join(str(getattr(f, "period", "") or "") for f in hit.facts)
+        if not any(str(y) in periods or str(y)[2:] in periods for y in years):
+            return False
+    if hasattr(answerer, "required_names"):
+        from retrieval.lexical import tokenize
+
+        names = answerer.required_names(qan)
+        seen = set(tokenize(" ".join(ev.text for ev in evidence) + " " + hit.text))
+        if names - seen:
+            return False
+    return True
+
+
+def _evidence(facts: list[Any]) -> list[Evidence]:
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for f in facts:
+        for ev in f.evidence[:1]:  # one span per fact keeps the answer readable
+            key = (ev.doc, ev.start, ev.end)
+            if key not in seen:
+                seen.add(key)
+                out.append(ev)
+    return out
+
+
+def _citation(qa: QA, ev: Evidence, n: int) -> Citation | None:
+    doc = qa.index.docs.get(ev.doc)
+    if doc is None or doc.raw[ev.start : ev.end] != ev.text:
+        return None  # evidence that does not match the file is never shown
+    unit = next((u for u in qa.index.units if u.doc == ev.doc and u.start <= ev.start < u.end), None)
+    return Citation(
+        n=n, doc=ev.doc, title=doc.title, section=unit.section if unit else "", start=ev.start, end=ev.end,
+        text=ev.text, page=doc.page_of(ev.start),
+    )
+
+
+def _graph_only(qa: QA, answer: Answer, hit: Any, evidence: list[Evidence]) -> Answer:
+    cites: list[Citation] = []
+    for ev in evidence:
+        c = _citation(qa, ev, len(cites) + 1)
+        if c is not None:
+            cites.append(c)
+    if not cites:
+        return answer
+    marks = "".join(f"[{c.n}]" for c in cites)
+    text = f"{hit.text.rstrip('.')} {marks}."
+    text += _conflict_text(qa, hit.conflicts, cites)
+    return Answer(
+        question=answer.question, text=text, citations=cites, abstained=False, route="graph",
+        passages=answer.passages, timings_ms=answer.timings_ms, answer_type=answer.answer_type,
+        value=hit.value or hit.text, mode=answer.mode, notes=[*answer.notes, f"graph route: {hit.kind}"],
+        conflicts=list(hit.conflicts), confidence=hit.score,
+    )
+
+
+def _add_citations(qa: QA, answer: Answer, evidence: list[Evidence], conflicts: list[dict[str, Any]]) -> Answer:
+    have = {(c.doc, c.start, c.end) for c in answer.citations}
+    have_units = [(c.doc, c.start, c.end) for c in answer.citations]
+    cites = list(answer.citations)
+    for ev in evidence:
+        inside = any(d == ev.doc and s <= ev.start and ev.end <= e for d, s, e in have_units)
+        if (ev.doc, ev.start, ev.end) in have or inside:
+            continue
+        c = _citation(qa, ev, len(cites) + 1)
+        if c is not None:
+            cites.append(c)
+    answer.citations = cites
+    answer.route = "both"
+    if conflicts:
+        answer.conflicts = list(conflicts)
+        answer.text += _conflict_text(qa, conflicts, cites)
+    return answer
+
+
+def _conflict_text(qa: QA, conflicts: list[dict[str, Any]], cites: list[Citation]) -> str:
+    """" Sources disagree: $5M [2] vs $6M [3]." with a citation for each side."""
+    parts = []
+    for conf in conflicts[:2]:
+        sides = []
+        for side in conf.get("values", []):
+            ev = side.get("evidence")
+            if isinstance(ev, dict):
+                ev = Evidence(ev["doc"], ev["start"], ev["end"], ev["text"])
+            n = None
+            if isinstance(ev, Evidence):
+                n = next((c.n for c in cites if (c.doc, c.start, c.end) == (ev.doc, ev.start, ev.end)), None)
+                if n is None:
+                    c = _citation(qa, ev, len(cites) + 1)
+                    if c is not None:
+                        cites.append(c)
+                        n = c.n
+            label = side.get("surface") or side.get("value")
+            sides.append(f"{label} [{n}]" if n else f"{label}")
+        if len(sides) >= 2:
+            parts.append(f" Sources disagree on {conf.get('metric', 'this value')}: " + " vs ".join(sides) + ".")
+    return "".join(parts)
+
+
+def _same_value(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    va, vb = find_values(a), find_values(b)
+    if not va or not vb:
+        return a.strip().lower() == b.strip().lower()
+    x, y = va[0], vb[0]
+    return x.kind == y.kind and same_number(x.value, y.value) and (x.high is None) == (y.high is None)
+
+
+def _items(text: str | None) -> set[str]:
+    if not text:
+        return set()
+    parts = re.split(r",\s*|\s+and\s+|;\s*", text)
+    return {p.strip(" .").lower() for p in parts if p.strip(" .")}
