@@ -256,6 +256,9 @@ class Checker:
     def feed(self, delta: str) -> list[str]:
         """Add text; return rendered text for each sentence that is now complete and supported."""
         self._buf += delta
+        low = self._buf.lower()
+        if low.rfind("<think>") > low.rfind("</think>"):
+            return []  # inside a reasoning block: wait for its end
         done, self._buf = split_sentences(_strip_think(self._buf), final=False)
         return self._emit(done)
 
@@ -408,6 +411,13 @@ class LLMAnswerer:
         self.max_passages = int(settings.extra.get("llm_max_passages", 8))
         self.max_sentences = int(settings.extra.get("llm_max_sentences", 4))
 
+    def __getattr__(self, name: str) -> Any:
+        """Anything else (``unknown_names``, ``values_of``, ...) is the offline answerer's."""
+        fallback = self.__dict__.get("fallback")
+        if fallback is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(fallback, name)
+
     def rebind(self, index: Any, fallback: Any) -> LLMAnswerer:
         """The same LLM over a new index generation (after ``QA.ingest``)."""
         return LLMAnswerer(self.llm, fallback, index, self.settings, self.label)
@@ -436,7 +446,7 @@ class LLMAnswerer:
         if not passages:
             yield self._fallback(offline, "no passages were retrieved to ground an LLM answer", t0)
             return
-        facts = graph_facts(self.index, passages)
+        facts = graph_facts(self.index, passages) if self.settings.use_graph else []
         messages = build_messages(result.question.text, passages, facts, self.max_sentences)
         checker = Checker(passages)
         try:
