@@ -72,6 +72,8 @@ class OfflineAnswerer:
         self.settings = settings
         self.idf = _idf(index)
         self._values: dict[int, list[Value]] = {}
+        self._tok_cache: dict[int, frozenset[str]] = {}
+        self._sec_cache: dict[str, list[Value]] = {}
         # what a question may say about a whole document ("the PitchGrade report")
         self.doc_context = {
             d.id: " ".join(str(x) for x in (d.title, d.meta.get("publisher") or "", d.meta.get("kind") or ""))
@@ -117,14 +119,13 @@ class OfflineAnswerer:
             u = su.unit
             if u.kind == "heading" and u.section == "" and len(result.units) > 1:
                 continue  # a document title is not evidence
-            ctx = f"{u.text} {u.section} {self.doc_context.get(u.doc, '')}"
             # names and headings may sit in a neighbouring sentence of the same passage
-            ctx_toks = set(tokenize(f"{self.index.chunks[u.chunk].text} {ctx}"))
-            cov = self._coverage(qa, ctx)
+            ctx_toks = self._chunk_tokens(u)
+            cov = self._coverage(qa, self._unit_tokens(u))
             score = su.score + 0.25 * cov
             period_ok = True
             if q_years:
-                found = _years(self.values_of(u)) | _years(find_values(u.section))
+                found = _years(self.values_of(u)) | _years(self._section_values(u.section))
                 if q_years & found:
                     score += 0.1
                 else:
@@ -191,9 +192,29 @@ class OfflineAnswerer:
                 out.add(h)
         return out
 
-    def _coverage(self, qa: QuestionAnalysis, text: str) -> float:
-        """IDF-weighted share of the question's content words (or their synonyms) found in ``text``."""
-        toks = set(tokenize(text))
+    def _unit_tokens(self, u: Unit) -> frozenset[str]:
+        toks = self._tok_cache.get(u.id)
+        if toks is None:
+            toks = self._tok_cache[u.id] = frozenset(
+                tokenize(f"{u.text} {u.section} {self.doc_context.get(u.doc, '')}")
+            )
+        return toks
+
+    def _chunk_tokens(self, u: Unit) -> frozenset[str]:
+        key = -1 - u.chunk  # chunk entries share the cache with units, on negative keys
+        toks = self._tok_cache.get(key)
+        if toks is None:
+            toks = self._tok_cache[key] = frozenset(tokenize(self.index.chunks[u.chunk].text)) | self._unit_tokens(u)
+        return toks
+
+    def _section_values(self, section: str) -> list[Value]:
+        vals = self._sec_cache.get(section)
+        if vals is None:
+            vals = self._sec_cache[section] = find_values(section)
+        return vals
+
+    def _coverage(self, qa: QuestionAnalysis, toks: frozenset[str]) -> float:
+        """IDF-weighted share of the question's content words (or their synonyms) found in ``toks``."""
         idf, unk = self.idf, self.idf_unknown
         total = hit = 0.0
         seen: set[str] = set()

@@ -118,6 +118,9 @@ class NumpyBertEmbedder:
         self.tok = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tok.enable_truncation(max_length=self.max_len)
         self._lock = threading.Lock()
+        from threadpoolctl import ThreadpoolController
+
+        self._blas = ThreadpoolController()  # scans the loaded BLAS libraries once, not per query
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         out = [self._batch(list(texts[i : i + batch_size])) for i in range(0, len(texts), batch_size)]
@@ -127,6 +130,12 @@ class NumpyBertEmbedder:
         with self._lock:  # the tokenizer's padding setting is shared state
             self.tok.enable_padding(pad_id=0, pad_token="[PAD]")
             enc = self.tok.encode_batch(texts)
+        # Query-sized matrices are tiny: BLAS threads cost far more in hand-offs than they save,
+        # and on a busy machine multi-threaded OpenBLAS was measured 28x slower (eval/README.md).
+        with self._blas.limit(limits=1, user_api="blas"):
+            return self._forward(enc)
+
+    def _forward(self, enc: list) -> np.ndarray:  # type: ignore[type-arg]
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         mask = np.array([e.attention_mask for e in enc], dtype=np.float32)
         w = self.w

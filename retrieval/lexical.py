@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ def _synonym_groups() -> tuple[tuple[tuple[str, re.Pattern[str], tuple[str, ...]
     return tuple(groups)
 
 
+@lru_cache(maxsize=4096)
 def concepts(text: str) -> list[tuple[frozenset[str], frozenset[str]]]:
     """Synonym groups a question touches: ``(its own tokens in the group, all the group's tokens)``.
 
