@@ -92,8 +92,14 @@ def check_evidence(store: GraphStore, docs: list[Document]) -> int:
 
 
 def build_store(docs: list[Document], units: list[Unit], previous: Path | None = None,
-                unchanged: set[str] | None = None, cache_dir: Path | None = None) -> tuple[GraphStore, int]:
+                unchanged: set[str] | None = None, cache_dir: Path | None = None,
+                settings: Settings | None = None, stats: dict[str, Any] | None = None) -> tuple[GraphStore, int]:
     extractions, reused = extract_all(docs, units, previous, unchanged, cache_dir)
+    if settings is not None and settings.llm_extract and settings.llm != "none":
+        extra, llm_stats = _llm_extractions(docs, units, previous, unchanged or set(), cache_dir, settings)
+        extractions += extra
+        if stats is not None:
+            stats["llm_extract"] = llm_stats
     entities, facts = resolve(extractions)
     facts = [f for f in facts if f.evidence]
     store = GraphStore.from_records(entities, facts, {"documents": len(docs)})
@@ -111,7 +117,8 @@ def build_graph(
     """Extract, resolve and write ``out_dir/graph.json``; return counts for the manifest."""
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
-    store, reused = build_store(docs, units, previous, unchanged, out_dir)
+    extra_stats: dict[str, Any] = {}
+    store, reused = build_store(docs, units, previous, unchanged, out_dir, settings, extra_stats)
     bad = check_evidence(store, docs)
     if bad:
         log.warning("%d evidence spans do not match their text", bad)
@@ -121,4 +128,45 @@ def build_graph(
         "entities": st["entities"], "facts": st["facts"], "metric_facts": st["metric_facts"],
         "relations": st["relations"], "conflicts": st["conflicts"], "documents_extracted": len(docs) - reused,
         "documents_reused": reused, "bad_evidence": bad, "seconds": round(time.perf_counter() - t0, 3),
+        **extra_stats,
     }
+
+
+def _llm_extractions(
+    docs: list[Document], units: list[Unit], previous: Path | None, unchanged: set[str],
+    cache_dir: Path | None, settings: Settings,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """LLM-proposed facts (verified against the text by kg.llm_extract), cached per document hash.
+
+    Only new or changed documents are sent to the endpoint; unchanged ones reuse the cache.
+    """
+    from kg.llm_extract import llm_extractions
+
+    out: list[dict[str, Any]] = []
+    todo: list[Document] = []
+    for d in docs:
+        name = f"llm-{d.sha256}.json"
+        old = previous / CACHE_DIR / name if previous is not None else None
+        if d.id in unchanged and old is not None and old.is_file():
+            out.extend(json.loads(old.read_text(encoding="utf-8")))
+            if cache_dir is not None:
+                (cache_dir / CACHE_DIR).mkdir(parents=True, exist_ok=True)
+                (cache_dir / CACHE_DIR / name).write_text(old.read_text(encoding="utf-8"), encoding="utf-8")
+        else:
+            todo.append(d)
+    stats: dict[str, Any] = {"documents_sent": len(todo)}
+    if todo:
+        from kgqa.llm import make_llm
+
+        wanted = {d.id for d in todo}
+        extra, llm_stats = llm_extractions(make_llm(settings), todo, [u for u in units if u.doc in wanted], deadline_s=600)
+        stats.update(llm_stats)
+        by_doc: dict[str, list[dict[str, Any]]] = {}
+        for e in extra:
+            by_doc.setdefault(str(e.get("doc", "")), []).append(e)
+        if cache_dir is not None:
+            (cache_dir / CACHE_DIR).mkdir(parents=True, exist_ok=True)
+            for d in todo:
+                (cache_dir / CACHE_DIR / f"llm-{d.sha256}.json").write_text(json.dumps(by_doc.get(d.id, [])), encoding="utf-8")
+        out.extend(extra)
+    return out, stats

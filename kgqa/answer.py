@@ -59,6 +59,7 @@ _CAUSAL = re.compile(
     re.I,
 )
 _ACROSS_DOCS = re.compile(r"\b(two|both|each|all the|the) (documents|reports|sources|articles|papers)\b|\bdiffer\b", re.I)
+LOOSE_LIST = "list from loose names"
 _FAKE_MARKER = re.compile(r"\[(\d{1,3})\]")
 _LEAD_IN = re.compile(r"^([A-Z][^.:;]{2,60}?)[.:]\s+\S")
 _APPROX_WORD = {"approx": "About", "over": "Over", ">=": "At least", "<": "Under", "<=": "Up to"}
@@ -324,7 +325,7 @@ class OfflineAnswerer:
     def _names_answer(self, result: SearchResult, cands: list[Candidate]) -> Answer:
         qa = result.question
         q_low = qa.text.lower()
-        scored: list[tuple[float, Candidate, list[tuple[str, Unit]]]] = []
+        scored: list[tuple[float, Candidate, list[tuple[str, Unit]], bool]] = []
         q_toks = set(qa.tokens)
         for c in cands[:15]:
             if not c.period_ok:
@@ -339,24 +340,26 @@ class OfflineAnswerer:
                 items = [] if row_about_q else self._list_items(u)
                 if len(items) < 2 and u.kind in ("table_row", "list_item"):  # "spot instances, reserved capacity, and savings plans"
                     items = [(x, u) for x in _phrases(_cells(u) if not row_about_q else _cells(u).split("; ", 1)[-1])]
+            loose = False
             if len(items) < 2:
-                items = [(n, u) for n in _names(_cells(u))]
+                names, enum = _names_kind(_cells(u))
+                items, loose = [(n, u) for n in names], not enum
             if len(items) < 2 and qa.answer_type == "list":
                 # the enumeration may sit in the sentence before or after ("... : A, B, and C have ...")
                 for nb in self._neighbours(u):
-                    found = [(n, nb) for n in _names(_cells(nb))]
-                    if len(found) >= 2:
-                        items = found
+                    names, enum = _names_kind(_cells(nb))
+                    if len(names) >= 2 and enum:
+                        items, loose = [(n, nb) for n in names], False
                         break
             items = [(n, u) for n, u in items if n.lower() not in q_low and not _generic(n)]
             if not items:
                 continue
-            bonus = 0.1 + (0.15 if qa.answer_type == "list" and len(items) >= 2 else 0.0)
-            scored.append((c.score + bonus, c, items))
+            bonus = 0.1 + (0.15 if qa.answer_type == "list" and len(items) >= 2 and not loose else 0.0)
+            scored.append((c.score + bonus, c, items, loose))
         scored.sort(key=lambda x: -x[0])
         if not scored or self.confidence(scored[0][1]) < self.settings.abstain_threshold:
             return self._abstain(result, cands, self.confidence(scored[0][1]) if scored else 0.0)
-        _, best, items = scored[0]
+        _, best, items, loose = scored[0]
         cites = _Citations(self.index)
         if qa.text.lower().startswith("who"):  # a person or organisation: "Erika Rottenberg", not "Continued"
             items = [(n, u) for n, u in items if len(n.split()) >= 2 or n.isupper()]
@@ -372,13 +375,16 @@ class OfflineAnswerer:
         else:  # one citation per item: each row or list entry is its own evidence
             parts = [f"{name} [{cites.add(u)}]" for name, u in items]
             lines = [_join(parts) + "."]
-        for _, c, _ in scored[1:3]:
+        for _, c, _, _ in scored[1:3]:
             if c.score >= scored[0][0] - 0.1 and len(lines) <= self.settings.max_support and len(units_used) == 1:
                 lines.append(f"{_sentence(c.su.unit)} [{cites.add(c.su.unit)}]")
-        return self._answer(
+        ans = self._answer(
             result, " ".join(lines), cites, abstained=False, value=_join([x for x, _ in items]),
             confidence=self.confidence(best),
         )
+        if loose and qa.answer_type == "list":
+            ans.notes.append(LOOSE_LIST)  # capitalised words, not an enumeration: a weaker list
+        return ans
 
     def _list_items(self, u: Unit) -> list[tuple[str, Unit]]:
         """Sibling items of a structured list that ``u`` belongs to, with their units.
@@ -652,6 +658,11 @@ def _sentence(u: Unit) -> str:
 
 def _names(text: str) -> list[str]:
     """Capitalised names in ``text``: the longest enumeration ("A, B, and C") if there is one."""
+    return _names_kind(text)[0]
+
+
+def _names_kind(text: str) -> tuple[list[str], bool]:
+    """Names in ``text`` and whether they form an enumeration (``False``: loose capitalised words)."""
     best: list[str] = []
     for clause in re.split(r"[;:]\s+|\.\s+", text):
         parts = [p for p in _ENUM_SEP.split(clause) if p.strip()]
@@ -670,13 +681,13 @@ def _names(text: str) -> list[str]:
         if len(run) > len(best):
             best = run
     if len(best) >= 2:
-        return list(dict.fromkeys(best))
+        return list(dict.fromkeys(best)), True
     out: list[str] = []
     for m in _NAME.finditer(text):
         name = _clean_name(m.group(0))
         if name and not _generic(name) and name not in out:
             out.append(name)
-    return out
+    return out, False
 
 
 def _phrases(text: str) -> list[str]:
@@ -758,7 +769,9 @@ def merge_answers(question: str, parts: list[tuple[str, Answer]], comparison: bo
     sub = [f"{_label(q)}: {t}" for (q, _), t in zip(parts, texts, strict=True)]
     text = (lead + " " if lead else "") + " ".join(sub)
     first = parts[0][1]
+    modes = {a.mode for _, a in parts}
     return Answer(
+        mode=modes.pop() if len(modes) == 1 else "llm-fallback",
         question=question,
         text=text,
         citations=items,
@@ -768,7 +781,7 @@ def merge_answers(question: str, parts: list[tuple[str, Answer]], comparison: bo
         timings_ms={},
         answer_type="comparison" if comparison else "multi",
         value="; ".join(a.value or "" for _, a in parts if a.value) or None,
-        notes=[f"answered as {len(parts)} sub-questions"],
+        notes=[f"answered as {len(parts)} sub-questions", *(n for _, a in parts for n in a.notes)],
     )
 
 

@@ -163,6 +163,11 @@ def _print_answer(answer: Any) -> None:
         where = f"{c.doc}" + (f" › {c.section}" if c.section else "") + (f" (p. {c.page})" if c.page else "")
         con.print(f"[cyan][{c.n}][/] {escape(where)} [dim]chars {c.start}-{c.end}[/]")
         con.print(f"    [dim]“{escape(' '.join(c.text.split()))}”[/]")
+    if answer.mode != "offline" and answer.notes:
+        con.print(f"\n[dim]{escape(answer.notes[0])}[/]")
+    for conf in answer.conflicts[:3]:
+        con.print(f"[yellow]conflict:[/] {escape(str(conf.get('subject_name', '')))} {escape(str(conf.get('metric', '')))} "
+                  f"{escape(str(conf.get('period', '')))}: sources give different values")
     tm = answer.timings_ms
     con.print(f"\n[dim]route: {answer.route} · mode: {answer.mode} · {tm.get('total', 0):.0f} ms[/]")
 

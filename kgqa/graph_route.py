@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from kgqa.answer import LOOSE_LIST
 from kgqa.types import Answer, Citation, Evidence
 from kgqa.values import find_values, same_number
 
@@ -49,7 +50,8 @@ def merge_graph_answer(qa: QA, answer: Answer, result: SearchResult) -> Answer:
     if hit.kind == "list":
         ours = _items(answer.value)
         theirs = _items(hit.value or hit.text)
-        if theirs and (not ours or ours < theirs):  # the graph's list is fuller
+        loose = LOOSE_LIST in answer.notes
+        if theirs and (not ours or ours < theirs or (loose and hit.score >= 0.8)):  # fuller, or ours is weak
             merged = _graph_only(qa, answer, hit, evidence)
             merged.route = "both" if ours & theirs else "graph"
             return merged

@@ -68,7 +68,10 @@ class QA:
         report = build_index(list(paths), self.settings, add=add, progress=progress, say=say)
         new = Index.load(self.settings.index_dir, self.settings)
         with self._lock:
+            llm = self.answerer if hasattr(self.answerer, "rebind") else None
             self.__init__(new, self.settings)  # type: ignore[misc]
+            if llm is not None:  # keep an attached LLM across index generations
+                self.answerer = llm.rebind(new, self.answerer)
         return report
 
     # ---- asking ---------------------------------------------------------------------------------
@@ -116,9 +119,13 @@ class QA:
         t0 = time.perf_counter()
         result = self.retriever.search(q, k=k)
         t1 = time.perf_counter()
-        answer = self.answerer.answer(result)
+        # offline passages + graph first: that is also the LLM's fallback and its facts
+        llm = self.answerer if hasattr(self.answerer, "stream") else None  # kgqa.llm_answer.LLMAnswerer
+        answer = (llm.fallback if llm is not None else self.answerer).answer(result)
         if (self.settings.use_graph if use_graph is None else use_graph) and self.index.graph is not None:
             answer = self._with_graph(answer, result)
+        if llm is not None:
+            answer = llm.answer(result, offline=answer)
         answer.timings_ms["search"] = (t1 - t0) * 1000
         answer.timings_ms["answer"] = (time.perf_counter() - t1) * 1000
         return answer
