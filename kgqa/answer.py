@@ -279,10 +279,15 @@ class OfflineAnswerer:
         cites = _Citations(self.index)
         n = cites.add(best.su.unit, value)
         lines = [f"{first}{period} [{n}]."]
-        support = [best] + [c for c in typed[1:4] if c.su.unit.id != best.su.unit.id and c.score >= best.score - 0.12]
-        for c in support[: self.settings.max_support]:
-            k = cites.add(c.su.unit, c.values[0] if c is not best else value)
-            lines.append(f"{_sentence(c.su.unit)} [{k}]")
+        # support: the evidence itself, then another passage only if it states the same value
+        support = [(best, value)]
+        for c in typed[1:6]:
+            same = [v for v in c.values if v.kind == value.kind and same_number(v.value, value.value)
+                    and (v.high is None) == (value.high is None)]
+            if same and c.su.unit.id != best.su.unit.id and c.score >= best.score - 0.25:
+                support.append((c, same[0]))
+        for c, v in support[: self.settings.max_support]:
+            lines.append(f"{_sentence(c.su.unit)} [{cites.add(c.su.unit, v)}]")
         return self._answer(result, " ".join(lines), cites, abstained=False, value=shown, confidence=self.confidence(best))
 
     def _pick_value(self, qa: QuestionAnalysis, c: Candidate) -> Value:
