@@ -1,0 +1,38 @@
+"""``kgqa serve``: start the analyst workspace (mounted on the main CLI by ``kgqa.cli``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``serve`` command to the ``kgqa`` command line."""
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 7860,
+        index: Annotated[Path | None, typer.Option("--index", help="Index folder (default: .kgqa-index in the repo).")] = None,
+        corpus: Annotated[Path | None, typer.Option("--corpus", help="Folder to index on first use.")] = None,
+        config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+        uploads: Annotated[Path | None, typer.Option("--uploads", help="Where uploaded files are kept (default: next to the index).")] = None,
+        concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Questions answered at once.")] = 4,
+    ) -> None:
+        """Start the analyst workspace (Gradio): cited chat, graph explorer, facts table, uploads."""
+        import sys
+
+        from kgqa.cli import UserError, _open, _settings
+
+        settings = _settings(config, index_dir=index, corpus_dir=corpus)
+        if host not in {"127.0.0.1", "localhost", "::1"}:
+            sys.stderr.write(f"kgqa: warning: serving on {host}; anyone who can reach it can read and upload documents\n")
+        qa = _open(settings)
+        try:
+            from ui.app import launch
+        except ImportError as exc:  # pragma: no cover - gradio is a core dependency
+            raise UserError(f"the web UI needs gradio: {exc}") from exc
+        sys.stderr.write(f"kgqa: serving {len(qa.index.docs)} documents on http://{host}:{port} (Ctrl+C to stop)\n")
+        launch(qa, settings, host=host, port=port, block=True, uploads_dir=uploads, concurrency=concurrency, quiet=True)
