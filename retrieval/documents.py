@@ -162,8 +162,9 @@ def guess_title(norm: Normalized, raw: str, kind: str) -> str:
     """The first non-empty line (or ``<title>``/``# heading``), trimmed."""
     if kind == "html":
         m = re.search(r"<title[^>]*>(.*?)</title>", raw, re.I | re.S)
-        if m and m.group(1).strip():
-            return html.unescape(" ".join(m.group(1).split()))
+        title = re.sub(r"<[^>]*>", "", m.group(1)) if m else ""
+        if title.strip():
+            return html.unescape(" ".join(title.split()))
     for line in norm.text.splitlines():
         line = line.strip().lstrip("#").strip()
         if line:
