@@ -86,6 +86,8 @@ class BaselineSystem:
         if embed_model is None:
             from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
+            _quiet_transformers()
+
             from retrieval.embedding import model_path
 
             embed_model = HuggingFaceEmbedding(model_name=str(model_path(settings.model)), device="cpu")
@@ -153,3 +155,13 @@ def _no_llm(li_settings: Any) -> None:
 
     with contextlib.redirect_stdout(io.StringIO()):
         li_settings.llm = None
+
+
+def _quiet_transformers() -> None:
+    """No "Loading weights" progress bar in the evaluation's output."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except (ImportError, AttributeError):
+        pass

@@ -363,6 +363,7 @@ def evaluate(
     main = run_gold(KgqaSystem(qa), questions, say)
     report: dict[str, Any] = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "commit": git_commit(),
         "settings": _settings_view(qa.settings),
         "index": {"root": str(qa.index.root), "documents": len(qa.index.docs), "chunks": len(qa.index.chunks),
                   "units": len(qa.index.units), "graph": qa.index.graph is not None},
@@ -403,6 +404,20 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, float |
         ratio = None if x is None or y is None or y == 0 else x / y
         out[k] = {"kgqa": x, "baseline": y, "ratio": ratio}
     return out
+
+
+def git_commit() -> str | None:
+    """The checked-out commit (``+dirty`` when the work tree has changes), if this is a git checkout."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "")
 
 
 def _settings_view(s: Settings) -> dict[str, Any]:

@@ -179,7 +179,7 @@ def gold_text(rec: dict[str, Any]) -> str:
 
 def to_markdown(report: dict[str, Any]) -> str:
     """The Markdown report: summary tables, ablations, baseline, sweep, per-question failures."""
-    out = [f"# kgqa gold evaluation ({report['created']})", ""]
+    out = [f"# kgqa gold evaluation ({report['created']}, commit {report.get('commit') or 'unknown'})", ""]
     ix = report["index"]
     out.append(f"{report['questions']} questions; index {ix['documents']} documents, {ix['chunks']} chunks, "
                f"{ix['units']} units, graph: {'yes' if ix['graph'] else 'no'}. Settings: "
