@@ -194,18 +194,19 @@ class OfflineAnswerer:
         return out
 
     def _unit_tokens(self, u: Unit) -> frozenset[str]:
+        """Words of a unit and its section: what coverage is measured on."""
         toks = self._tok_cache.get(u.id)
         if toks is None:
-            toks = self._tok_cache[u.id] = frozenset(
-                tokenize(f"{u.text} {u.section} {self.doc_context.get(u.doc, '')}")
-            )
+            toks = self._tok_cache[u.id] = frozenset(tokenize(f"{u.text} {u.section}"))
         return toks
 
     def _chunk_tokens(self, u: Unit) -> frozenset[str]:
+        """Words of the unit's passage and its document's title and publisher: where names may be."""
         key = -1 - u.chunk  # chunk entries share the cache with units, on negative keys
         toks = self._tok_cache.get(key)
         if toks is None:
-            toks = self._tok_cache[key] = frozenset(tokenize(self.index.chunks[u.chunk].text)) | self._unit_tokens(u)
+            text = f"{self.index.chunks[u.chunk].text} {self.doc_context.get(u.doc, '')}"
+            toks = self._tok_cache[key] = frozenset(tokenize(text)) | self._unit_tokens(u)
         return toks
 
     def _section_values(self, section: str) -> list[Value]:
@@ -263,11 +264,19 @@ class OfflineAnswerer:
         typed.sort(key=lambda c: -c.score)
         if not typed or self.confidence(typed[0]) < self.settings.abstain_threshold:
             return self._abstain(result, typed or cands, self.confidence(typed[0]) if typed else 0.0)
-        best = typed[0]
-        value = self._pick_value(qa, best)
-        if not self._anchored(qa, best.su.unit, value):
-            # the value belongs to another part of the sentence ("... (over $10 million in the past year)")
-            return self._abstain(result, typed, min(self.confidence(best), self.settings.abstain_threshold - 0.01))
+        # the best candidate whose value belongs to the part of the sentence the question is about
+        # (not "... (over $10 million in the past year)" in a sentence about another sale)
+        anchored = None
+        for c in typed[:3]:
+            if c.score < typed[0].score - 0.15 or self.confidence(c) < self.settings.abstain_threshold:
+                break
+            v = self._pick_value(qa, c)
+            if self._anchored(qa, c.su.unit, v):
+                anchored = (c, v)
+                break
+        if anchored is None:
+            return self._abstain(result, typed, min(self.confidence(typed[0]), self.settings.abstain_threshold - 0.01))
+        best, value = anchored
         period = _period_phrase(best.su.unit.text, value)
         lead = _APPROX_WORD.get(value.qualifier or "", "")
         shown = _show(value)
@@ -367,7 +376,10 @@ class OfflineAnswerer:
         _, best, items, loose = scored[0]
         cites = _Citations(self.index)
         if qa.text.lower().startswith("who"):  # a person or organisation: "Erika Rottenberg", not "Continued"
-            items = [(n, u) for n, u in items if len(n.split()) >= 2 or n.isupper()]
+            items = [
+                (n, u) for n, u in items
+                if (len(n.split()) >= 2 or n.isupper()) and not re.search(rf"(^|;\s){re.escape(n)}\s*:", u.text)
+            ]
             if not items:
                 return self._abstain(result, cands, 0.0)
         if qa.answer_type == "name" and len(items) > 1:
@@ -621,15 +633,20 @@ def _asked(v: Value, qa: QuestionAnalysis) -> bool:
 
 
 def _period_phrase(text: str, value: Value) -> str:
-    """" in fiscal 2024" / " by 2028": the period nearest the value, if one is close."""
-    best: tuple[int, Value] | None = None
+    """" in fiscal 2024" / " by 2028": the period of the value's own clause, else the nearest one close by."""
+    if value.kind in ("year", "quarter"):
+        return ""
+    clause = next(((m.start(), m.end()) for m in _CLAUSE.finditer(text) if m.start() <= value.start < m.end()), (0, len(text)))
+    best: tuple[float, Value] | None = None
     for v in find_values(text):
-        if v.kind not in ("year", "quarter") or v is value or v.start == value.start:
+        if v.kind not in ("year", "quarter") or v.start == value.start:
             continue
         d = min(abs(v.start - value.end), abs(value.start - v.end))
-        if d <= 60 and (best is None or d < best[0]):
+        if not clause[0] <= v.start < clause[1]:
+            d += 1000  # another clause's period only if this clause has none
+        if d <= 1060 and (best is None or d < best[0]):
             best = (d, v)
-    if best is None or value.kind in ("year", "quarter"):
+    if best is None or (60 < best[0] < 1000) or best[0] > 1060:
         return ""
     v = best[1]
     before = text[max(0, v.start - 20) : v.start].split()[-2:]
@@ -796,7 +813,7 @@ def _renumber(c: Citation, n: int) -> Citation:
 
 def _label(sub_question: str) -> str:
     q = sub_question.rstrip("?").strip()
-    q = re.sub(r"^(what is|what was|what are|how much|how many)\s+", "", q, flags=re.I)
+    q = re.sub(r"^(what is|what was|what are|how much is|how much|how many)\s+", "", q, flags=re.I)
     return q[:1].upper() + q[1:]
 
 

@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     from retrieval.search import SearchResult
 
 MIN_SCORE = 0.6
+_PRESENT = re.compile(r"\b(today|now|currently|current|at present|these days)\b", re.I)
+_FUTURE = re.compile(r"\b(if|by 20\d\d|would|could|target(?:s|ing)?|projects?|expects?)\b", re.I)
+
+
+def _forward_looking(f: Any) -> bool:
+    """A projection, target or condition rather than a reported figure."""
+    q = str(getattr(f, "qualifier", "") or "")
+    if q.startswith("projection") or q in ("target", ">="):
+        return True
+    return any(_FUTURE.search(ev.text) for ev in getattr(f, "evidence", [])[:1])
 
 
 def merge_graph_answer(qa: QA, answer: Answer, result: SearchResult) -> Answer:
@@ -88,6 +98,8 @@ def _fits_question(qa: QA, result: SearchResult, hit: Any, evidence: list[Eviden
         periods = " ".join(str(getattr(f, "period", "") or "") for f in hit.facts)
         if not any(str(y) in periods or str(y)[2:] in periods for y in years):
             return False
+    if _PRESENT.search(qan.text) and any(_forward_looking(f) for f in hit.facts):
+        return False  # "what margin does it earn today" is not answered by a 2028 target
     if hasattr(answerer, "required_names"):
         from retrieval.lexical import tokenize
 

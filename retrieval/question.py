@@ -108,7 +108,7 @@ def split_question(question: str) -> list[str]:
     >>> split_question("What did Acme pay for Beta, and how much revenue did Beta make?")
     ['What did Acme pay for Beta?', 'how much revenue did Beta make?']
     >>> split_question("Which is larger, Flex revenue or Other / international revenue?")
-    ['What is Flex revenue?', 'What is Other / international revenue?']
+    ['How much is Flex revenue?', 'How much is Other / international revenue?']
     """
     q = " ".join(question.split())
     parts = [p.strip(" ,?") for p in _PART_SPLIT.split(q) if p.strip(" ,?")]
@@ -116,7 +116,8 @@ def split_question(question: str) -> list[str]:
         return [p + "?" for p in parts]
     a = analyze(q)
     if a.answer_type == "comparison" and len(a.sides) == 2:
-        return [f"What is {side.strip(' ,?')}?" for side in a.sides]
+        # "How much is ..." keeps the sub-questions asking for a quantity, as the comparison does
+        return [f"How much is {side.strip(' ,?')}?" for side in a.sides]
     return [q]
 
 
