@@ -14,6 +14,7 @@ values and both citations.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from kgqa.qa import QA
     from retrieval.search import SearchResult
 
+log = logging.getLogger(__name__)
 MIN_SCORE = 0.6
 _PRESENT = re.compile(r"\b(today|now|currently|current|at present|these days)\b", re.I)
 _FUTURE = re.compile(r"\b(if|by 20\d\d|would|could|target(?:s|ing)?|projects?|expects?)\b", re.I)
@@ -44,8 +46,7 @@ def merge_graph_answer(qa: QA, answer: Answer, result: SearchResult) -> Answer:
         from kg.query import graph_answer
     except ImportError:
         return answer
-    store = qa.index.graph
-    hit = graph_answer(store, result.question.text)
+    hit = _safe_graph_answer(graph_answer, qa, result.question.text)
     if hit is None or hit.score < MIN_SCORE or not hit.facts:
         return answer
     evidence = _evidence(hit.facts)
@@ -76,7 +77,7 @@ def two_hop_answer(qa: QA, result: SearchResult) -> Answer | None:
         from kg.query import graph_answer
     except ImportError:
         return None
-    hit = graph_answer(qa.index.graph, result.question.text)
+    hit = _safe_graph_answer(graph_answer, qa, result.question.text)
     if hit is None or hit.kind != "multi_hop" or hit.score < MIN_SCORE:
         return None
     evidence = _evidence(hit.facts)
@@ -85,6 +86,15 @@ def two_hop_answer(qa: QA, result: SearchResult) -> Answer | None:
     placeholder = Answer(result.question.text, "", [], True, "none", passages=result.passages)
     out = _graph_only(qa, placeholder, hit, evidence)
     return None if out is placeholder else out
+
+
+def _safe_graph_answer(graph_answer: Any, qa: QA, question: str) -> Any:
+    """The graph's answer, or ``None`` if the graph fails: the passages must still answer."""
+    try:
+        return graph_answer(qa.index.graph, question)
+    except Exception:
+        log.exception("graph answer failed for %r; answering from passages", question[:200])
+        return None
 
 
 def _fits_question(qa: QA, result: SearchResult, hit: Any, evidence: list[Evidence]) -> bool:
