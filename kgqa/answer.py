@@ -807,13 +807,34 @@ def merge_answers(question: str, parts: list[tuple[str, Answer]], comparison: bo
     )
 
 
+def _rating_lead(question: str, parts: list[tuple[str, Answer]]) -> str:
+    """Compare ordinal ratings ("High" vs "Medium") read from each part's answer."""
+    from retrieval.question import ordinal_levels
+
+    levels = ordinal_levels()
+    found = []
+    for q, a in parts:
+        first = a.text.split("[")[0] + " " + (a.citations[0].text if a.citations else "")
+        hits = [lvl for lvl in levels if re.search(rf"\b{re.escape(lvl)}\b", first, re.I)]
+        if not hits:
+            return ""
+        found.append((q, max(hits, key=lambda lvl: (len(lvl), levels.index(lvl)))))
+    (q1, r1), (q2, r2) = found
+    if r1 == r2:
+        return f"Both are rated {r1}."
+    want_low = bool(re.search(r"\b(lower|smaller|less|least)\b", question, re.I))
+    hi, lo = ((q1, r1), (q2, r2)) if levels.index(r1) > levels.index(r2) else ((q2, r2), (q1, r1))
+    win, lose = (lo, hi) if want_low else (hi, lo)
+    return f"{_label(win[0])} is {'lower' if want_low else 'higher'} ({win[1]} vs {lose[1]})."
+
+
 def _renumber(c: Citation, n: int) -> Citation:
     return Citation(n, c.doc, c.title, c.section, c.start, c.end, c.text, c.page, c.value_start, c.value_end)
 
 
 def _label(sub_question: str) -> str:
     q = sub_question.rstrip("?").strip()
-    q = re.sub(r"^(what is|what was|what are|how much is|how much|how many)\s+", "", q, flags=re.I)
+    q = re.sub(r"^(what is the .+? of|what is|what was|what are|how much is|how much|how many)\s+", "", q, flags=re.I)
     return q[:1].upper() + q[1:]
 
 
@@ -823,7 +844,9 @@ def _comparison_lead(question: str, parts: list[tuple[str, Answer]]) -> str:
         v = find_values(a.value or "")
         vals.append((q, v[0] if v else None))
     (q1, v1), (q2, v2) = vals
-    if v1 is None or v2 is None or v1.kind != v2.kind or same_number(v1.value, v2.value, 0):
+    if v1 is None or v2 is None:
+        return _rating_lead(question, parts)
+    if v1.kind != v2.kind or same_number(v1.value, v2.value, 0):
         return ""
     want_low = bool(re.search(r"\b(smaller|lower|less|fewer|least)\b", question, re.I))
     big, small = ((q1, v1), (q2, v2)) if v1.value > v2.value else ((q2, v2), (q1, v1))

@@ -58,7 +58,7 @@ def merge_graph_answer(qa: QA, answer: Answer, result: SearchResult) -> Answer:
         return _graph_only(qa, answer, hit, evidence)
     if hit.kind == "value" and _same_value(answer.value, hit.value):
         return _add_citations(qa, answer, evidence, hit.conflicts)
-    if hit.kind == "list":
+    if hit.kind == "list" and result.question.answer_type in ("list", "name"):
         ours = _items(answer.value)
         theirs = _items(hit.value or hit.text)
         loose = LOOSE_LIST in answer.notes

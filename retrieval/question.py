@@ -116,9 +116,27 @@ def split_question(question: str) -> list[str]:
         return [p + "?" for p in parts]
     a = analyze(q)
     if a.answer_type == "comparison" and len(a.sides) == 2:
+        prop = _compared_property(q)
+        if prop:  # "Which carries the higher AI disruption risk rating, A or B?"
+            return [f"What is the {prop} of {side.strip(' ,?')}?" for side in a.sides]
         # "How much is ..." keeps the sub-questions asking for a quantity, as the comparison does
         return [f"How much is {side.strip(' ,?')}?" for side in a.sides]
     return [q]
+
+
+def _compared_property(q: str) -> str:
+    """The property a comparison weighs: "the higher AI disruption risk rating, A or B" -> "AI disruption risk rating"."""
+    m = re.search(
+        r"\b(?:higher|larger|bigger|greater|lower|smaller|more|less)\s+(?!(?:figure|one|number|value|amount)\b)([a-z][\w -]{2,60}?)\s*[,:]",
+        q, re.I,
+    )
+    return m.group(1).strip() if m else ""
+
+
+@cache
+def ordinal_levels() -> tuple[str, ...]:
+    """Rating words from lowest to highest (data file), for comparing "High" with "Medium"."""
+    return tuple(_data()["ordinal_scale"]["levels"])
 
 
 def _comparison_sides(q: str) -> tuple[str, ...]:
