@@ -44,6 +44,11 @@ def _store(index: Path | None) -> Any:
         _fail(f"cannot load the graph of {index_dir}: {type(exc).__name__}: {exc}")
     if g is None:
         _fail(f"the index at {index_dir} has no graph; rebuild it with: kgqa ingest corpus/ --rebuild --index {index_dir}")
+    from kg.pipeline import graph_is_stale
+
+    if graph_is_stale(g):
+        err.print(f"warning: this graph was built by an older extractor; rebuild it with: kgqa ingest corpus/ --rebuild --index {index_dir}",
+                  markup=False, highlight=False)
     return g
 
 

@@ -25,7 +25,7 @@ from kg import lexicon as lx
 from kgqa.types import Document, Unit
 from kgqa.values import Value, find_values
 
-EXTRACT_VERSION = 3
+EXTRACT_VERSION = 4
 
 COMPANY, PRODUCT, TECH, PERSON, SEGMENT, METRIC, SCENARIO, INDICATOR = (
     "Company", "Product", "Technology", "Person", "Segment", "Metric", "Scenario", "Indicator",
@@ -116,6 +116,7 @@ class Extractor:
         self.doc = doc
         self.units = [u for u in units if u.doc == doc.id]
         self.nlp = nlp()
+        self._tagged = bool({"tagger", "morphologizer"} & set(getattr(self.nlp, "pipe_names", ())))
         self.mentions: list[dict[str, Any]] = []
         self.facts: list[dict[str, Any]] = []
         self.types: dict[str, Counter[str]] = defaultdict(Counter)  # name -> type weights
@@ -362,7 +363,9 @@ class Extractor:
             if m and r.text.lower() not in generic:
                 self.mention(r.text, COMPANY, 4.0, ui, (m.group(1),), ticker=m.group(1))
             now = re.match(lx.cues()["now_owner"], after.lstrip()) if after.lstrip().startswith("(") else None
-            if now and (r.propn or r.ner) and r.text.split()[0].lower() not in generic:
+            # "Name (now Owner)": the pattern itself is the cue; POS/NER only confirm it when a tagger
+            # ran (a blank pipeline tags nothing, and the owner must be capitalised either way)
+            if now and (r.propn or r.ner or not self._tagged) and r.text.split()[0].lower() not in generic:
                 owner = clean_name(now.group("owner"))
                 self.mention(r.text, COMPANY, 2.0, ui, (seg.text[r.start : r.end + len(after) - len(after.lstrip()) + now.end()],))
                 self.mention(owner, COMPANY, 2.0, ui)
@@ -597,10 +600,14 @@ class Extractor:
         if not actors or not other_side:
             return
         cue = comp or threat
-        arena = _arena(seg.text, cue.end()) if comp else None
+        comps = list(lx.cue_re("compete").finditer(seg.text)) if comp else []
         target = self._threat_target(seg, threat.end()) if threat else None
         for a in actors:
             if comp or (a.type == COMPANY and a.start < cue.start() and (target is None or target[0] != a.name)):
+                # each actor's own arena: the compete cue of its clause ("X offer competing APIs, and
+                # Y undercut Z on price in some region" gives X the APIs and Y the region)
+                own = next((c for c in comps if c.start() >= a.end), comps[-1] if comps else None)
+                arena = _arena(seg.text, own.end(), tight=own.start() >= a.end) if own else None
                 self.fact(a.name, a.type, "COMPETES_WITH", ui, other_side, other_type, attrs={"arena": arena})
         if threat and target:
             for a in actors:
@@ -1252,8 +1259,10 @@ def _top_level_split(body: str) -> list[str]:
     return [x.strip() for x in out if x.strip()]
 
 
-def _arena(text: str, at: int) -> str | None:
-    clause = re.split(r"[;.]\s|,\s+(?:but|while|as)\s", text[at:] + " ", maxsplit=1)[0]
+def _arena(text: str, at: int, tight: bool = False) -> str | None:
+    # tight: the actor came before the cue, so ", and ..." starts another clause, not a list item
+    stops = r"and|but|while|as|whereas" if tight else r"but|while|as"
+    clause = re.split(r"[;.]\s|,\s+(?:" + stops + r")\s", text[at:] + " ", maxsplit=1)[0]
     found = list(re.finditer(r"\b(?:for|in)\s+(?:the\s+)?([A-Za-z][\w -]{2,60}?)(?=[,;.]|\s+(?:and|but|while|as|on|at)\b|$)", clause))
     if found:
         return found[-1].group(1).strip()

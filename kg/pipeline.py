@@ -102,8 +102,14 @@ def build_store(docs: list[Document], units: list[Unit], previous: Path | None =
             stats["llm_extract"] = llm_stats
     entities, facts = resolve(extractions)
     facts = [f for f in facts if f.evidence]
-    store = GraphStore.from_records(entities, facts, {"documents": len(docs)})
+    store = GraphStore.from_records(entities, facts, {"documents": len(docs), "extract_version": EXTRACT_VERSION})
     return store, reused
+
+
+def graph_is_stale(store: GraphStore) -> bool:
+    """Whether ``store`` was built by an older extractor (an up-to-date index keeps its old graph:
+    ``kgqa ingest`` skips unchanged files, so new extraction rules need ``--rebuild``)."""
+    return store.meta.get("extract_version") != EXTRACT_VERSION
 
 
 def build_graph(

@@ -1,14 +1,19 @@
 """Graph-aware answers: link the question's entities to nodes and read the answer off facts.
 
-Three routes, tried in order; each returns ``None`` when it is unsure:
+Four routes, tried in order; each returns ``None`` when it is unsure:
 
-* **multi_hop** - a superlative over a group plus a value of the winner ("Which revenue
-  category is most exposed to AI disruption, and what share of revenue is it?"): rank the
-  entities of the asked type by a rating/metric named in the question, then read the asked
-  metric of the top one;
+* **multi_hop** - a superlative over a group, optionally plus another value of the winner
+  ("Which category is most exposed to disruption, and what share of revenue is it?", "...
+  contributes the smallest share of revenue, and how much does it bring in?"): rank the
+  entities of the asked type by the rating/metric that best fits the words after the
+  superlative (name, unit, period), then read the asked metric of the top one;
+* **relation** - one fact of an ownership-style relation ("Who owns X?", "Who acquired X?",
+  "When was X launched?", "How much did X pay for Y?"): the other end, or the fact's year/price;
 * **list** - a relation cue ("compete", "threaten", "use", "segments", "indicators" ...) and a
   linked entity: the entities on the other side of the matching facts, filtered by the asked
-  class ("vendors", "clouds") and arena ("in AI voice agents"); "both X and Y" intersects;
+  class ("vendors", "clouds") and its modifiers ("cloud providers" is not "regional providers"),
+  and arena ("in AI voice agents"); an anchor's own segments/products never compete with it;
+  "both X and Y" intersects; "..., and for what?" with roles answers both parts (multi_hop);
 * **value** - a metric word and a subject: the metric fact whose period, scenario and
   qualifier fit the question best.
 
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -42,6 +47,7 @@ class GraphHit:
     facts: list[Fact]
     score: float
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    relation: str | None = None  # the predicate a relation answer was read from ("OWNED_BY", ...)
 
 
 @cache
@@ -161,17 +167,57 @@ def _predicates(question: str) -> list[str]:
     return [p for _, p in sorted(found)]
 
 
-def _asked_class(question: str) -> tuple[str | None, set[str]]:
-    """The class noun after which/what ("vendors", "clouds") -> (entity type, extra word cues)."""
+def _class_phrase(question: str) -> list[str]:
+    """The words naming the asked class, in order: "Which cloud providers offer ..." -> [cloud, providers]."""
     m = re.search(r"\b(?:which|what|name the|list the)\s+((?:[\w-]+\s+){0,3}?[\w-]+?)\s+(?:does|do|did|is|are|were|was|have|has|could|can|would|will|should|must|may|might|threaten|compete|offer|use|appear|named|pose|of|in)\b",
                   question, re.I)
-    words = set(_tokens(m.group(1))) if m else set()
+    if m:
+        return m.group(1).split()
+    # no verb from the list ("Which revenue category contributes ..."): the words right after
+    # which/what, up to the first function word
+    # which/what, up to the first lower-case class noun ("Segment" in "What Segment ARR ..." is a name)
+    m2 = re.search(r"\b(?:which|what)\s+((?:[\w-]+\s*){1,4})", question, re.I)
+    stop = set(qcues()["stopwords"])
+    nouns = {_stem(n) for ns in qcues()["class_nouns"].values() for n in ns}
+    nouns |= {_stem(n) for n in lx.word_set("company_class_nouns") | lx.word_set("product_class_nouns")}
+    out = []
+    for w in m2.group(1).split() if m2 else []:
+        if w.lower() in stop:
+            break
+        out.append(w)
+        if w.islower() and _stem(w) in nouns:
+            return out
+    return []
+
+
+def _asked_class(question: str) -> tuple[str | None, set[str]]:
+    """The class noun after which/what ("vendors", "clouds") -> (entity type, extra word cues)."""
+    words = _tokens(" ".join(_class_phrase(question)))
     if re.match(r"\s*who\b", question, re.I):
         return "Company", words
     for typ, nouns in qcues()["class_nouns"].items():
         if words & {_stem(n) for n in nouns}:
             return typ, words
+    # the extractor's class nouns ("carriers", "insurers"; "apps", "solutions")
+    for typ, key in (("Company", "company_class_nouns"), ("Product", "product_class_nouns")):
+        if words & {_stem(n) for n in lx.word_set(key)}:
+            return typ, words
     return None, words
+
+
+def _class_modifiers(question: str) -> set[str]:
+    """The asked class's modifiers: "Which hyperscale cloud providers ..." -> {hyperscale, cloud}."""
+    phrase = _class_phrase(question)
+    if len(phrase) < 2:
+        return set()
+    return _tokens(" ".join(phrase[:-1]))
+
+
+def _is_class_entity(e: Entity) -> bool:
+    """An entity that names a class of companies or products ("regional providers", "AI-native CDPs")."""
+    words = e.name.split()
+    nouns = {n.lower() for n in lx.word_set("company_class_nouns") | lx.word_set("product_class_nouns")}
+    return len(words) >= 2 and words[-1].lower() in nouns and words[-1].lower().endswith("s")
 
 
 # ---- routes --------------------------------------------------------------------------------
@@ -182,7 +228,7 @@ def graph_answer(store: GraphStore, question: str) -> GraphHit | None:
     if store is None or not question or not question.strip():
         return None
     links = link_entities(store, question)
-    for route in (_multi_hop, _list_answer, _value_answer):
+    for route in (_multi_hop, _relation_answer, _list_answer, _value_answer):
         try:
             hit = route(store, question, links)
         except (ValueError, KeyError, IndexError):  # a malformed graph must not break answering
@@ -199,61 +245,92 @@ def _rating_rank(value: str) -> int:
     return len(order) - order.index(v) if v in order else 0
 
 
+_PART_SPLIT = re.compile(r",?\s+and\s+(?=(?:[a-z]+\s+){0,2}?(?:what|how|which|who|when)\b)", re.I)
+
+
+def _fact_score(f: Fact, q: str) -> float:
+    return _metric_score(f, q, _tokens(q))
+
+
 def _multi_hop(store: GraphStore, q: str, links: list[Link]) -> GraphHit | None:
-    sup = re.search(qcues()["superlative"], q, re.I)
-    if not sup or not re.search(r",?\s+and\s+(?:what|how much|which)\b", q, re.I):
+    """A superlative over the entities of the asked type, then (optionally) another value of the
+    winner: "Which <type> has the smallest/largest/most <criterion>[, and <what/how much> ...]?".
+
+    The criterion is the metric (or rating) shared by the group that best fits the words after
+    the superlative - by name, unit ("share" -> %), period and scenario, as for value answers."""
+    parts = _PART_SPLIT.split(q, maxsplit=1)
+    first, second = (parts[0], parts[1]) if len(parts) == 2 else (q, "")
+    sup = re.search(qcues()["superlative"], first, re.I)
+    if not sup or not re.match(r"\s*(?:\w+\s+){0,2}?(?:which|what|who)\b", first, re.I):
         return None
-    first, second = re.split(r",?\s+and\s+(?=(?:what|how much|which)\b)", q, maxsplit=1, flags=re.I)
     typ, _ = _asked_class(first)
-    if typ is None:
+    if typ is None or typ in ("Metric",):
         return None
     group = store.entities(typ)
     if len(group) < 2:
         return None
-    # the criterion: a metric whose name shares words with the first clause
-    crit_words = _tokens(first[sup.end() :]) or _tokens(first)
-    best_metric, best_overlap = None, 0.0
-    for m in store.entities("Metric"):
-        mw = _tokens(m.name)
-        ov = len(mw & crit_words) / max(1, len(mw))
-        if ov > best_overlap:
-            best_metric, best_overlap = m, ov
-    if best_metric is None or best_overlap < 0.5:
-        return None
-    lowest = bool(re.search(r"\b(?:least|lowest|smallest|fewest)\b", sup.group(0), re.I))
-    scored: list[tuple[float, Entity, Fact]] = []
+    crit_q = first[sup.end() :] if _tokens(first[sup.end() :]) else first
+    # candidate criterion facts: per metric name, each entity's best-fitting fact
+    by_metric: dict[str, dict[str, tuple[float, Fact]]] = {}
     for e in group:
         for f in store.facts(e.id, predicate="HAS_METRIC"):
-            if f.object != best_metric.id or f.subject != e.id:
+            if f.subject != e.id or (f.value is None and not f.attrs.get("value")):
                 continue
-            if f.value is not None:
-                scored.append((f.value, e, f))
-            elif f.attrs.get("value"):
-                scored.append((float(_rating_rank(str(f.attrs["value"]))), e, f))
-    if not scored:
+            sc = _fact_score(f, crit_q)
+            key = norm_key(f.metric or "")
+            cur = by_metric.setdefault(key, {}).get(e.id)
+            if cur is None or sc > cur[0]:
+                by_metric[key][e.id] = (sc, f)
+    ranked = sorted(((sum(x[0] for x in per.values()) / len(per), len(per), k) for k, per in by_metric.items()
+                     if len(per) >= 2), reverse=True)
+    if not ranked or ranked[0][0] < 0.5:
+        return None
+    per = by_metric[ranked[0][2]]
+    lowest = bool(re.search(r"\b(?:least|lowest|smallest|fewest)\b", sup.group(0), re.I))
+    scored: list[tuple[float, Entity, Fact]] = []
+    for eid, (_, f) in per.items():
+        e = store.entity(eid)
+        if e is None:
+            continue
+        if f.value is not None:
+            scored.append((f.value, e, f))
+        elif f.attrs.get("value"):
+            scored.append((float(_rating_rank(str(f.attrs["value"]))), e, f))
+    if len(scored) < 2:
         return None
     scored.sort(key=lambda x: x[0], reverse=not lowest)
-    if len(scored) > 1 and scored[0][0] == scored[1][0]:
+    if scored[0][0] == scored[1][0]:
         return None  # a tie: the graph cannot pick one
     _, winner, crit_fact = scored[0]
-    value_fact = _pick_metric_fact(store, winner, second)
+    crit_val = _value_text(crit_fact) if crit_fact.value is not None else str(crit_fact.attrs.get("value"))
+    crit_label = crit_fact.metric or "value"
+    if not second.strip():
+        if crit_fact.unit == "%" and (crit_fact.metric or "").lower().startswith(("% of", "share of")):
+            text = f"{winner.name} ({crit_val} of {_share_base(crit_fact)})"
+        else:
+            text = f"{winner.name} ({crit_label}: {crit_val})"
+        return GraphHit("multi_hop", text, winner.name, [crit_fact], 0.75)
+    # the second part may lean on the first for its period ("... of FY2024 revenue, and how much ...")
+    years = " ".join(v.surface for v in find_values(first) if v.kind in ("year", "quarter"))
+    value_fact = _pick_metric_fact(store, winner, f"{second} {years}".strip())
     if value_fact is None:
         return None
-    facts = [crit_fact, value_fact]
+    facts = [crit_fact] if crit_fact is value_fact else [crit_fact, value_fact]
     val = _value_text(value_fact)
-    extra = ""
     spans = {(e.doc, e.start) for e in value_fact.evidence}
     money = [f for f in store.metric_facts(winner.id) if f.unit == "USD" and f is not value_fact
              and spans & {(e.doc, e.start) for e in f.evidence}]
     if value_fact.unit == "%" and money:
-        extra = f"{_value_text(money[0])} ("
-        facts.append(money[0])
-        text = f"{winner.name}: {extra}{val} of {_share_base(value_fact)})"
+        if money[0] not in facts:
+            facts.append(money[0])
+        text = f"{winner.name}: {_value_text(money[0])} ({val} of {_share_base(value_fact)})"
+    elif crit_fact is not value_fact and crit_fact.value is not None and crit_fact.unit == "%" and (
+            crit_fact.metric or "").lower().startswith(("% of", "share of")):
+        text = f"{winner.name}: {val} ({crit_val} of {_share_base(crit_fact)})"
     else:
         text = f"{winner.name}: {val}"
-    rating = crit_fact.attrs.get("value")
-    if rating:
-        text += f"; {best_metric.name}: {rating}"
+    if crit_fact.value is None or (crit_fact is not value_fact and crit_val not in text):
+        text += f"; {crit_label}: {crit_val}"  # a rating, or a criterion value not shown yet
     return GraphHit("multi_hop", text, val, facts, 0.8)
 
 
@@ -301,12 +378,134 @@ def _pick_metric_fact(store: GraphStore, subject: Entity, q: str) -> Fact | None
     return best[2]
 
 
+def _asked_attribute(q: str) -> str | None:
+    """The fact attribute a relation question asks for ("when" -> year, "how much" -> price)."""
+    for name, spec in qcues()["single_relations"]["attributes"].items():
+        if any(re.search(p, q, re.I) for p in spec["cues"]):
+            return name
+    return None
+
+
+def _anchor_is_agent(q: str, cue: re.Match[str] | None, link: Link) -> bool:
+    """Whether the linked entity is the doer of the relation verb ("What did X acquire?").
+
+    After an active verb the entity is its object ("Who acquired X?", "Which company owns X?");
+    after "by" it is the doer ("Which company is owned by X?"). Before the verb it is the doer
+    of an active question ("What did X launch?") and the object of a passive one ("When was X
+    launched?", "Who was X acquired by?") or of an agent noun ("X's owner", "the parent of X").
+    """
+    spec = qcues()["single_relations"]
+    if any(re.search(p, q, re.I) for p in spec["agent_nouns"]):
+        return False
+    if cue is None:
+        return False
+    if link.start >= cue.end():
+        return bool(re.match(r"[\s\w-]{0,12}?\bby\b", q[cue.end() : link.start], re.I))
+    if re.match(r"\s*by\b", q[cue.end() :], re.I):
+        return False
+    head = q[: link.start]
+    passive = re.search(spec["passive"], head, re.I) and not re.search(spec["active_aux"], head, re.I)
+    return not passive
+
+
+def _attr_text(f: Fact, attr: str) -> str | None:
+    for key in qcues()["single_relations"]["attributes"][attr]["keys"]:
+        v = f.attrs.get(key)
+        if v is None or v == "":
+            continue
+        if isinstance(v, float) and key.endswith("_usd"):
+            return format_value("money", v, None, "USD", None)
+        return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+    return None
+
+
+def _with_period(f: Fact) -> Fact:
+    """A copy of a relation fact carrying its year as the period (so period checks can see it)."""
+    year = f.attrs.get("year")
+    if f.period or not year:
+        return f
+    return replace(f, period=str(int(year)) if isinstance(year, float | int) else str(year))
+
+
+def _relation_answer(store: GraphStore, q: str, links: list[Link]) -> GraphHit | None:
+    """One fact of an ownership-style relation: "Who owns X?", "Who acquired X?", "When was X
+    launched?", "How much did X pay for Y?". The owner/acquirer/launcher, or the fact's year or
+    price. Questions asking what an entity acquired or launched are lists (see ``_list_answer``)."""
+    spec = qcues()["single_relations"]
+    agent_end: dict[str, str] = spec["agent_end"]
+    if not re.match(spec["question_start"], q, re.I):
+        return None  # "why"/"how" questions ask for reasons, not the fact's ends
+    anchors = [lk for lk in links if lk.entity.type not in ("Metric", "Indicator", "Scenario")]
+    if not anchors:
+        return None
+    attr = _asked_attribute(q)
+    anchor_ids = {lk.entity.id for lk in anchors}
+    preds = [p for p in _predicates(q) if p in agent_end]
+    if not preds:
+        if attr is None or len(anchor_ids) < 2:
+            return None
+        # no relation word, but the question names both ends of one: "How much did X pay for Y?"
+        preds = [p for p in agent_end if any(f.predicate == p and {f.subject, f.object} <= anchor_ids
+                                             for a in anchor_ids for f in store.facts(a, predicate=p))]
+        if len(preds) != 1:
+            return None
+    pred = preds[0]
+    cue = next((m for pat in qcues()["relation_cues"][pred] if (m := re.search(pat, q, re.I))), None)
+    years = {int(v.value) for v in find_values(q) if v.kind == "year"}
+    for k, p in enumerate([pred, *spec["fallback"].get(pred, [])]):
+        facts = []
+        for lk in anchors:
+            for f in store.facts(lk.entity.id, predicate=p):
+                if not f.object or f.value is not None:
+                    continue
+                if len(anchor_ids) >= 2 and not {f.subject, f.object} <= anchor_ids and any(
+                        {g.subject, g.object} <= anchor_ids for a in anchor_ids for g in store.facts(a, predicate=p)):
+                    continue  # both ends named: only the fact that joins them
+                agent = f.object if agent_end[p] == "object" else f.subject
+                patient = f.subject if agent == f.object else f.object
+                if attr is None:
+                    want = agent if not _anchor_is_agent(q, cue, lk) else None
+                    if want is None or patient != lk.entity.id:
+                        continue
+                if years and f.attrs.get("year") and int(f.attrs["year"]) not in years:
+                    continue
+                if f not in facts:
+                    facts.append(f)
+        if not facts:
+            continue
+        score = 0.85 if k == 0 else 0.65
+        if attr is not None:
+            vals = {v: f for f in facts if (v := _attr_text(f, attr))}
+            if len(vals) != 1:
+                return None
+            val, f = next(iter(vals.items()))
+            return GraphHit("value", val, val, [_with_period(f)], score, relation=p)
+        names: dict[str, Entity] = {}
+        for f in facts:
+            agent = f.object if agent_end[p] == "object" else f.subject
+            e = store.entity(agent)
+            if e is not None and e.id not in anchor_ids:  # the question already names it
+                names.setdefault(e.id, e)
+        if not names:
+            return None
+        text = _join([e.name for e in names.values()])
+        kind = "value" if len(names) == 1 else "list"
+        return GraphHit(kind, text, text if kind == "value" else None, [_with_period(f) for f in facts], score,
+                        relation=p)
+    return None
+
+
 def _list_answer(store: GraphStore, q: str, links: list[Link]) -> GraphHit | None:
     if not re.match(r"\s*(?:\w+\s+){0,2}?(?:which|who|what|name|list)\b", q, re.I):
         return None
+    if re.search(r"\b(?:higher|lower|larger|smaller|bigger|greater|more|less|better|worse)\b.*\bor\b", q, re.I):
+        return None  # "Which is higher, A or B?" compares named options; it is not a list
     preds = _predicates(q)
     typ, _class_words = _asked_class(q)
-    anchors = [lk.entity for lk in links if lk.entity.type not in ("Metric",)]
+    phrase = norm_key(" ".join(_class_phrase(q)))
+    # a class entity named as the asked class ("Which regional carriers ...") is what is asked, not an anchor
+    anchors = [lk.entity for lk in links if lk.entity.type not in ("Metric",)
+               and not (_is_class_entity(lk.entity) and phrase and norm_key(lk.entity.name) in phrase)]
     if typ in ("Indicator", "Scenario") and (not preds or preds[0] == "TRACKS"):
         ents = store.entities(typ)
         if not ents:
@@ -342,7 +541,12 @@ def _list_answer(store: GraphStore, q: str, links: list[Link]) -> GraphHit | Non
             roles[other] = role
     names = [f"{e.name} ({roles[e.id]})" if e.id in roles else e.name for e in ents]
     score = 0.55 + (0.15 if anchors else 0.0) + (0.1 if typ else 0.0) + (0.05 if len(ents) >= 2 else 0.0)
-    return GraphHit("list", _join(names), None, facts, min(score, 0.9))
+    # "Which X does Y use, and for what ...?": the roles answer the second part, so the list
+    # answers the whole two-part question (the passages would answer the parts separately)
+    kind = "list"
+    if roles and len(roles) == len(ents) and _PART_SPLIT.search(q):
+        kind = "multi_hop"
+    return GraphHit(kind, _join(names), None, facts, min(score, 0.9))
 
 
 def _related(store: GraphStore, pred: str, anchors: list[Entity], typ: str | None, q: str) -> tuple[list[Entity], list[Fact]]:
@@ -368,21 +572,38 @@ def _related(store: GraphStore, pred: str, anchors: list[Entity], typ: str | Non
             if pred in ("THREATENS",) and anchor_ids and other != f.subject:
                 continue
             cand.append((e, f))
+    if pred == "COMPETES_WITH" and anchor_ids:
+        # an anchor's own parts (its segments, products, acquisitions) are not its competitors
+        own = {f.object for a in anchor_ids for f in store.facts(a)
+               if f.subject == a and f.predicate in ("HAS_SEGMENT", "OFFERS", "ACQUIRED", "LAUNCHED")}
+        own |= {f.subject for a in anchor_ids for f in store.facts(a, predicate="OWNED_BY") if f.object == a}
+        cand = [(e, f) for e, f in cand if e.id not in own]
     if typ:
         typed = [(e, f) for e, f in cand if e.type == typ]
         if typed:
             cand = typed
+    # the asked class's modifiers: "cloud providers" are not the class entity "regional providers"
+    mods = _class_modifiers(q)
+    if mods and cand:
+        cand = [(e, f) for e, f in cand if not _is_class_entity(e) or mods & _tokens(e.name)]
     # an arena or topic in the question ("in AI voice agents", "communication APIs")
     tw = _tokens(q) - {w for a in anchors for w in _tokens(" ".join([a.name, *a.aliases]))}
     cue_words = {_stem(n) for ns in qcues()["class_nouns"].values() for n in ns}
     tw = {w for w in tw if w not in cue_words and not any(re.search(p, w, re.I) for p in qcues()["relation_cues"].get(pred, []))}
     if tw and cand:
-        def overlap(f: Fact) -> int:
+        # a fact with its own arena that shares nothing with the question's topic is off-topic
+        # when other facts' arenas do share it ("communication APIs" vs "specific geographies")
+        def arena_hits(f: Fact) -> int:
+            return len(tw & _tokens(f.attrs.get("arena") or ""))
+        best_arena = max(arena_hits(f) for _, f in cand)
+        if best_arena:
+            cand = [(e, f) for e, f in cand if not f.attrs.get("arena") or arena_hits(f) * 2 >= best_arena]
+        def overlap(e: Entity, f: Fact) -> int:
             arena = f.attrs.get("arena") or ""
-            return len(tw & _tokens(arena)) * 2 + len(tw & _tokens(_evidence_text(f)))
-        top = max(overlap(f) for _, f in cand)
+            return (len(tw & _tokens(arena)) + len(tw & _tokens(e.name))) * 2 + len(tw & _tokens(_evidence_text(f)))
+        top = max(overlap(e, f) for e, f in cand)
         if top >= max(2, len(tw) // 2):
-            cand = [(e, f) for e, f in cand if overlap(f) >= max(2, top // 2)]
+            cand = [(e, f) for e, f in cand if overlap(e, f) >= max(2, top // 2)]
     seen: dict[str, Entity] = {}
     facts: list[Fact] = []
     for e, f in cand:

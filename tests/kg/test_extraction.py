@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from kg.pipeline import build_store
 from kg.resolve import resolve
 from kgqa.values import find_values
+
+from .conftest import FIXTURES, load_docs
 
 
 @pytest.mark.parametrize(
@@ -139,3 +142,60 @@ def test_different_company_report(fixture_store):
     assert any(f.value == pytest.approx(12000) and f.unit == "people" for f in facts)
     assert any(f.value == pytest.approx(1.6e9) for f in s.metric_facts("Brokerage"))
     assert {s.name_of(f.object) for f in s.facts("Haulmark Logistics", predicate="USES")} >= {"Snowflake", "Azure"}
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "expect"),
+    [
+        ("Who owns TransAxis?", "value", "Nordhaven"),
+        ("What is the parent company of TransAxis?", "value", "Nordhaven"),
+        ("Who acquired Parcelwise?", "value", "Haulmark Logistics"),
+        ("When did Haulmark acquire Parcelwise?", "value", "2021"),
+        ("How much did Haulmark pay for Parcelwise?", "value", "$450 million"),
+        ("When was Haulmark Dispatch launched?", "value", "2022"),
+        ("Which company launched Haulmark Dispatch?", "value", "Haulmark Logistics"),
+        ("Who owns Parcelwise?", "value", "Haulmark Logistics"),  # an acquisition implies ownership
+        ("Which business line contributes the smallest share of FY2024 revenue, and roughly how much revenue does it bring in?",
+         "multi_hop", "Last-mile: ~$0.3B (11% of revenue)"),
+        ("Which business line contributes the largest share of FY2024 revenue, and roughly how much revenue does it bring in?",
+         "multi_hop", "Brokerage: ~$1.6B (57% of revenue)"),
+        ("Which business line brings in the least revenue?", "multi_hop", "Last-mile"),
+        ("Which cloud providers offer freight-visibility APIs that compete with Haulmark?", "list", "Azure and Oracle Cloud"),
+        ("Who competes with Haulmark in digital freight matching?", "list", "Convoy Labs, Loadstar Inc and Freightly"),
+        ("Which regional carriers compete with Haulmark?", "list", "regional carriers"),
+    ],
+)
+def test_fixture_graph_answers(fixture_store, question, kind, expect):
+    from kg.query import graph_answer
+
+    hit = graph_answer(fixture_store, question)
+    assert hit is not None and hit.kind == kind, hit
+    assert hit.text == expect if kind == "list" else expect in hit.text
+    assert hit.facts and all(f.evidence for f in hit.facts)
+
+
+@pytest.mark.parametrize("question", ["Who owns Haulmark?", "Who acquired Nordhaven?", "Why did Haulmark acquire Parcelwise?"])
+def test_fixture_relation_abstains(fixture_store, question):
+    from kg.query import graph_answer
+
+    assert graph_answer(fixture_store, question) is None
+
+
+def test_per_actor_arena(fixture_store):
+    s = fixture_store
+    arenas = {s.name_of(f.subject): f.attrs.get("arena") for f in s.facts("Haulmark Logistics", predicate="COMPETES_WITH")}
+    assert arenas["Azure"] == arenas["Oracle Cloud"] == "freight-visibility APIs"
+    assert arenas["regional carriers"] == "Midwest"
+    assert arenas["Convoy Labs"] == "digital freight matching"
+
+
+def test_now_owner_without_tagger(monkeypatch):
+    """"X (now Y)" is an ownership cue even when no spaCy model (POS, NER) is available."""
+    import spacy
+
+    import kg.nlp
+
+    monkeypatch.setattr(kg.nlp, "nlp", lambda: spacy.blank("en"))
+    docs, units = load_docs([FIXTURES / "haulmark-logistics.txt"])
+    store, _ = build_store(docs, units)
+    assert [store.name_of(f.object) for f in store.facts("TransAxis", predicate="OWNED_BY")] == ["Nordhaven"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import networkx as nx
 import pytest
@@ -84,7 +85,16 @@ def test_incremental_build_reuses_cache(tmp_path):
     [
         ("Which vendors threaten the CPaaS layer?", "list", ["Sierra AI", "Bland AI", "Retell AI"]),
         ("Who competes with Twilio in AI voice agents?", "list", ["Sierra AI", "Bland AI", "Retell AI"]),
-        ("Which clouds does Twilio use and for what?", "list", ["AWS (compute)", "Azure (analytics)", "Google Cloud"]),
+        ("Which clouds does Twilio use and for what?", "multi_hop", ["AWS (compute)", "Azure (analytics)", "Google Cloud"]),
+        ("Which cloud providers does Twilio use, and for what kind of workload each?", "multi_hop",
+         ["AWS (compute)", "Azure (analytics)", "Google Cloud (machine-learning"]),
+        ("Which company now owns Vonage, according to the report?", "value", ["Ericsson"]),
+        ("Who owns Vonage?", "value", ["Ericsson"]),
+        ("Who acquired Segment?", "value", ["Twilio"]),
+        ("In which year did Twilio complete its purchase of Segment?", "value", ["2020"]),
+        ("When was Twilio CustomerAI launched?", "value", ["2023"]),
+        ("Which revenue category contributes the smallest share of FY2024 revenue, and roughly how much revenue does it bring in?",
+         "multi_hop", ["Flex", "~$340M", "8%"]),
         ("Which revenue category is most exposed to AI disruption, and what share of revenue is it?", "multi_hop", ["Communications", "70%"]),
         ("What was Twilio's fiscal 2024 revenue?", "value", ["$4.46 billion"]),
     ],
@@ -98,7 +108,24 @@ def test_graph_answers(corpus_store, question, kind, must):
     assert 0.0 < hit.score <= 1.0
 
 
-@pytest.mark.parametrize("question", ["What is the weather in Paris?", "Who is the CEO of Twilio?", ""])
+@pytest.mark.parametrize(
+    ("question", "exact"),
+    [
+        ("Who competes with Twilio in AI voice agents?", {"Sierra AI", "Bland AI", "Retell AI"}),
+        ("Which cloud providers offer communication APIs that compete with Twilio?", {"AWS", "Google Cloud", "Azure"}),
+    ],
+)
+def test_graph_list_precision(corpus_store, question, exact):
+    hit = graph_answer(corpus_store, question)
+    assert hit is not None and hit.kind == "list"
+    assert set(re.split(r", | and ", hit.text)) == exact
+
+
+@pytest.mark.parametrize("question", [
+    "What is the weather in Paris?", "Who is the CEO of Twilio?", "", "Who owns Twilio?",
+    "How much did Ericsson pay to acquire Vonage?", "Why did Twilio acquire Segment?",
+    "Which carries the higher AI disruption risk rating, the communications business or Segment?",
+])
 def test_graph_answer_abstains(corpus_store, question):
     assert graph_answer(corpus_store, question) is None
 
