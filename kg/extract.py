@@ -324,7 +324,7 @@ class Extractor:
                     current = None
             if current and cur_section and u.section == cur_section:
                 self.scenario_of[i] = current
-        # "The communications segment - Twilio's legacy CPaaS business - ..." -> aliases
+        # "The communications segment - Acme's legacy CPaaS business - ..." -> aliases
         app = re.compile(r"\b[Tt]he ([\w&/-]+(?: [\w&/-]+)?) (segment|business|division|unit) - ((?:[A-Z][\w-]*'s )?[^-;]{3,60}?) - ")
         seg_names = {n.lower(): n for n, cnt in self.types.items() if cnt.get(SEGMENT)}
         for i, u in enumerate(self.units):
@@ -373,7 +373,7 @@ class Extractor:
             if lead_re.search(before[-40:]):
                 for other in _coordinated(by_seg[r.seg], r, seg.text):
                     self.mention(other.text, COMPANY, 2.5, ui)
-        # the bare name of a suffixed company ("Sierra" for "Sierra AI") is the same company
+        # the bare name of a suffixed company ("Nimbus" for "Nimbus AI") is the same company
         suffixed = {n: " ".join(n.split()[:-1]) for n in self.types if self.weight(n, COMPANY) >= 3 and len(n.split()) >= 2 and n.split()[-1] in suffixes}
         bases = {b: n for n, b in suffixed.items() if b.lower() not in generic}
         for r in runs:
@@ -886,7 +886,7 @@ class Extractor:
         return Value("count", v.start, v.end, v.surface, v.value, None, prev.unit, v.qualifier, noun=prev.noun)
 
     def _metric_name(self, seg: Seg, v: Value) -> tuple[str, str | None] | None:
-        """The metric a value measures, and an owner named in its phrase ("Twilio's margins")."""
+        """The metric a value measures, and an owner named in its phrase ("Acme's margins")."""
         text = seg.text
         after = text[v.end :]
         before = text[: v.start]

@@ -42,7 +42,7 @@ see :func:`kgqa.llm_answer.quote_data`). It must answer with one JSON object of 
 the span is the whole unit, like the rule-based extractor's, so identical facts merge their
 evidence; ``evidence="quote"`` stores the verified quote's own span instead. Either way the
 verified quote span is in ``attrs["quote_span"] = [start, end]``, and ``attrs["source"] == "llm"``.
-Entity ids follow the resolver (``company:sierra-ai``). Metric facts use predicate
+Entity ids follow the resolver (``company:nimbus-ai``). Metric facts use predicate
 ``HAS_METRIC`` with ``object``/``metric`` = the metric name (the resolver's convention).
 
 ``stats``: ``batches``, ``failed_batches``, ``malformed_batches``, ``skipped_batches`` (deadline),

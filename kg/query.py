@@ -175,7 +175,7 @@ def _class_phrase(question: str) -> list[str]:
         return m.group(1).split()
     # no verb from the list ("Which revenue category contributes ..."): the words right after
     # which/what, up to the first function word
-    # which/what, up to the first lower-case class noun ("Segment" in "What Segment ARR ..." is a name)
+    # which/what, up to the first lower-case class noun ("Beacon" in "What Beacon ARR ..." is a name)
     m2 = re.search(r"\b(?:which|what)\s+((?:[\w-]+\s*){1,4})", question, re.I)
     stop = set(qcues()["stopwords"])
     nouns = {_stem(n) for ns in qcues()["class_nouns"].values() for n in ns}

@@ -4,8 +4,8 @@ Rules, in order (all generic):
 
 * the same normalised name (case, quotes, hyphens, possessives) is one entity;
 * explicit aliases found by extraction (``"Large Language Models (LLMs)"``, a ticker
-  ``"Twilio (TWLO)"``, ``"Vonage (now Ericsson)"``) join their entity;
-* a company name with a corporate suffix joins the bare name (``"Sierra AI"`` / ``"Sierra"``);
+  ``"Acme (ACME)"``, ``"Parcelly (now Globex)"``) join their entity;
+* a company name with a corporate suffix joins the bare name (``"Nimbus AI"`` / ``"Nimbus"``);
 * a single-word company joins the only longer company that starts with it
   (``"Google"`` / ``"Google Cloud"``);
 * ``"<Company> <Product>"`` joins ``"<Product>"`` (``"Acme Router"`` / ``"Router"``), but never a
@@ -14,12 +14,12 @@ Rules, in order (all generic):
 
 A person is scoped to the company of the document they appear in: ``person:acme:jane-doe``.
 
->>> ents, facts = resolve([{"doc": "a", "focus": "Sierra AI", "mentions": [
-...     {"name": "Sierra AI", "type": "Company", "w": 3, "aliases": [], "attrs": {}, "ev": ["a", 0, 9, "Sierra AI"]},
-...     {"name": "Sierra", "type": "Company", "w": 1, "aliases": [], "attrs": {}, "ev": ["a", 0, 6, "Sierra"]}],
+>>> ents, facts = resolve([{"doc": "a", "focus": "Nimbus AI", "mentions": [
+...     {"name": "Nimbus AI", "type": "Company", "w": 3, "aliases": [], "attrs": {}, "ev": ["a", 0, 9, "Nimbus AI"]},
+...     {"name": "Nimbus", "type": "Company", "w": 1, "aliases": [], "attrs": {}, "ev": ["a", 0, 6, "Nimbus"]}],
 ...     "facts": []}])
 >>> [(e.id, e.name, e.aliases) for e in ents]
-[('company:sierra-ai', 'Sierra AI', ['Sierra'])]
+[('company:nimbus-ai', 'Nimbus AI', ['Nimbus'])]
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ class Candidate:
     period_ok: bool = True
 
 
-# Capitalised names ("Sierra AI", "Google Cloud", "Salesforce Agentforce"), for list/name answers.
+# Capitalised names ("Nimbus AI", "Google Cloud", "Acme Cloud Studio"), for list/name answers.
 _NAME = re.compile(
     r"\b(?:[A-Z][A-Za-z0-9&.'-]*[A-Za-z0-9]|[A-Z]{2,})(?:\s+(?:[A-Z][A-Za-z0-9&.'-]*[A-Za-z0-9]|[A-Z]{2,}|(?:of|&|de)\b))*"
 )
@@ -133,7 +133,7 @@ class OfflineAnswerer:
                     period_ok = False  # the question names a period this unit does not speak of
                     score -= 0.2
                     cov *= 0.5
-            # a specific name in the question ("Sierra AI", "Google Cloud") must be in the evidence
+            # a specific name in the question ("Nimbus AI", "Google Cloud") must be in the evidence
             if names - ctx_toks:
                 period_ok = False
                 score -= 0.15
@@ -375,7 +375,7 @@ class OfflineAnswerer:
             return self._abstain(result, cands, self.confidence(scored[0][1]) if scored else 0.0)
         _, best, items, loose = scored[0]
         cites = _Citations(self.index)
-        if qa.text.lower().startswith("who"):  # a person or organisation: "Erika Rottenberg", not "Continued"
+        if qa.text.lower().startswith("who"):  # a person or organisation: "Jane Doe", not "Continued"
             items = [
                 (n, u) for n, u in items
                 if (len(n.split()) >= 2 or n.isupper()) and not re.search(rf"(^|;\s){re.escape(n)}\s*:", u.text)

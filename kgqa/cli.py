@@ -180,7 +180,7 @@ def _mount() -> None:
             app.add_typer(getattr(mod, attr), name=name)
         except ImportError:
             pass
-    for module, attr in (("eval.cli", "register"), ("ui.cli", "register")):
+    for module, attr in (("eval.cli", "register"), ("ui.cli", "register"), ("eval.bench_cli", "register")):
         try:
             mod = __import__(module, fromlist=[attr])
             getattr(mod, attr)(app)

@@ -52,12 +52,15 @@ def merge_graph_answer(qa: QA, answer: Answer, result: SearchResult) -> Answer:
     evidence = _evidence(hit.facts)
     if not evidence or not _fits_question(qa, result, hit, evidence):
         return answer
-    if answer.abstained and hit.kind == "value" and (answer.confidence or 0.0) <= 0.0:
+    relation = bool(getattr(hit, "relation", None)) and hit.score >= 0.8  # "Who owns X?" read off a typed edge
+    if answer.abstained and hit.kind == "value" and (answer.confidence or 0.0) <= 0.0 and not relation:
         return answer  # the passages ruled the question out (a period or name the corpus lacks)
     if answer.abstained or hit.kind == "multi_hop":
         return _graph_only(qa, answer, hit, evidence)
     if hit.kind == "value" and _same_value(answer.value, hit.value):
         return _add_citations(qa, answer, evidence, hit.conflicts)
+    if hit.kind == "value" and relation:  # a typed relation beats a name picked out of a sentence
+        return _graph_only(qa, answer, hit, evidence)
     if hit.kind == "list" and result.question.answer_type in ("list", "name"):
         ours = _items(answer.value)
         theirs = _items(hit.value or hit.text)

@@ -376,7 +376,7 @@ def split_sentences(text: str, final: bool = True) -> tuple[list[str], str]:
     pos = 0
     for m in _BOUNDARY.finditer(text):
         if "\n" not in m.group(0) and _ABBREV.search(text, 0, m.start()):
-            continue  # "approx. $4 billion", "vs. Vonage", "U.S. revenue"
+            continue  # "approx. $4 billion", "vs. Globex", "U.S. revenue"
         end = m.start() + len(m.group(1) or "")
         piece = text[pos:end].strip()
         if piece:

@@ -248,7 +248,10 @@ def build_index(
             else:
                 report.unchanged.append(d.id)
         report.bytes_in = sum(len(d.raw.encode("utf-8")) for d in docs)
-        if prev is not None and report.did_nothing and not rebuild and prev.manifest.get("_reuse", True):
+        if (
+            prev is not None and report.did_nothing and not rebuild and prev.manifest.get("_reuse", True)
+            and not _graph_stale(prev, settings)
+        ):
             say("index is up to date")
             report.n_units, report.n_chunks = len(prev.units), len(prev.chunks)
             return report
@@ -335,6 +338,18 @@ def _load_previous(index_dir: Path, settings: Settings, rebuild: bool, say: Prog
         # keep it for the document list (added/changed/removed) but reuse no vectors
         prev.manifest["_reuse"] = False
     return prev
+
+
+def _graph_stale(prev: Index, settings: Settings) -> bool:
+    """The stored graph was made by an older extractor (or is missing): rebuild it, reusing vectors."""
+    if not settings.use_graph:
+        return False
+    try:
+        from kg.pipeline import graph_is_stale
+    except ImportError:
+        return False
+    graph = prev.graph
+    return graph is None or graph_is_stale(graph)
 
 
 def _reload_kept(prev: Index, ids: Iterable[str]) -> list[Document]:

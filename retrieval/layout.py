@@ -2,7 +2,7 @@
 
 Recognises, without knowing the corpus: markdown and plain-text headings, markdown pipe
 tables, tables whose cells were run together when a web page was copied as text
-("TrendDescriptionImpact on Twilio"), bullet and numbered list items, paragraphs split into
+("TrendDescriptionImpact on Acme"), bullet and numbered list items, paragraphs split into
 sentences, and a trailing block of web boilerplate (calls to action), which is dropped.
 
 Every unit keeps its ``[start, end)`` range in the normalised text; the chunker maps it to
@@ -171,9 +171,9 @@ def _row_boundaries(t: str) -> list[tuple[float, int]]:
 def split_glued_row(t: str, n_cells: int) -> list[tuple[int, int]]:
     """Split a run-together row into at most ``n_cells`` ``(start, end)`` ranges.
 
-    >>> row = "CI/CD Pipelines & GitOpsContinuous integration as code.Twilio's GitHub repos run tests."
+    >>> row = "CI/CD Pipelines & GitOpsContinuous integration as code.Acme's GitHub repos run tests."
     >>> [row[a:b] for a, b in split_glued_row(row, 3)]
-    ['CI/CD Pipelines & GitOps', 'Continuous integration as code.', "Twilio's GitHub repos run tests."]
+    ['CI/CD Pipelines & GitOps', 'Continuous integration as code.', "Acme's GitHub repos run tests."]
     """
     cands = sorted(_row_boundaries(t), key=lambda x: (-x[0], x[1]))[: max(0, n_cells - 1)]
     cuts = sorted(i for _, i in cands)

@@ -1,7 +1,7 @@
 """Word-level matching: one tokenizer for BM25 (bm25s) and for lexical cues in the answerer.
 
->>> tokenize("Twilio's non-GAAP gross margins were 49-52% in FY2024.")
-['twilio', 'nongaap', 'gross', 'margin', '49', '52', 'fy2024']
+>>> tokenize("Acme's non-GAAP gross margins were 49-52% in FY2024.")
+['acme', 'nongaap', 'gross', 'margin', '49', '52', 'fy2024']
 """
 
 from __future__ import annotations
