@@ -77,6 +77,10 @@ class SentenceTransformerEmbedder:
             if self._model is None:
                 set_offline_env()
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # our own bar covers embedding; weights load in <1 s
+                hf_logging.set_verbosity_error()
 
                 self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         return self._model
