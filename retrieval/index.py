@@ -40,7 +40,7 @@ from retrieval.lexical import BM25Index
 log = logging.getLogger(__name__)
 
 # Bump when the parser, tokenizer or stored layout changes: older indexes are then rebuilt.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "current"
 
 

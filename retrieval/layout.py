@@ -105,9 +105,34 @@ _LIST_ITEM = re.compile(r"^(?:[*\-+](?=\s)|\(?[a-z0-9]{1,3}[.)](?=\s))\s*")
 _END_PUNCT = re.compile(r"[.,;:!?]$")
 
 
+_NUMERIC = re.compile(r"^[\s$€£¥%()\[\]\-–—.,:;/*+0-9]*$")
+
+
+def _numeric_line(t: str) -> bool:
+    """A line of figures only ("$", "5,363", "(370)", "2018"): a table cell in a PDF's text layer."""
+    return bool(t) and bool(_NUMERIC.match(t))
+
+
+def _body_follows(lines: list[_Line], i: int, stop: int) -> bool:
+    """Real text (a long line or a sentence) within the next two non-empty lines."""
+    seen = 0
+    for k in range(i + 1, stop):
+        t = lines[k].text
+        if not t:
+            continue
+        if len(t) >= 60 or (_END_PUNCT.search(t) and len(t.split()) >= 6) or _LIST_ITEM.match(t):
+            return True
+        seen += 1
+        if seen >= 2 or _numeric_line(t):
+            return False
+    return False
+
+
 def _is_plain_heading(line: _Line, next_text: str | None) -> bool:
     t = line.text
-    if not t or next_text is None or len(t) > 90 or len(t.split()) > 12:
+    if not t or next_text is None or len(t) > 90 or len(t.split()) > 12 or _numeric_line(t):
+        return False
+    if sum(ch.isdigit() for ch in t) > len(t) // 3:  # "Net sales 32,765 31,657" is a row
         return False
     if _END_PUNCT.search(t) or t.startswith(("*", "-", "|")):
         return False
@@ -310,7 +335,17 @@ def parse_units(text: str) -> list[RawUnit]:
             i = _glued_table(lines, i, stop, header, sections.path, units)
             sections.last_was_heading = False
             continue
-        if _is_plain_heading(ln, nxt) and (not _LIST_ITEM.match(ln.text) or _numbered_heading(lines, i, stop)):
+        if _numeric_line(ln.text) and units and units[-1].section == sections.path and units[-1].kind != "heading":
+            # figures on their own lines belong to the label line above (PDF statement tables)
+            last = units[-1]
+            units[-1] = RawUnit(last.start, ln.end, f"{last.text} {ln.text}", "table_row", last.section)
+            i += 1
+            continue
+        if (
+            _is_plain_heading(ln, nxt)
+            and (not _LIST_ITEM.match(ln.text) or _numbered_heading(lines, i, stop))
+            and _body_follows(lines, i, stop)
+        ):
             sections.push(ln.text, None, bool(_NUMBERED.match(ln.text)))
             units.append(RawUnit(ln.start, ln.end, ln.text, "heading", sections.path))
             i += 1
@@ -318,7 +353,15 @@ def parse_units(text: str) -> list[RawUnit]:
         sections.last_was_heading = False
         item = _LIST_ITEM.match(ln.text)
         body_start = ln.start + (item.end() if item else 0)
-        body = text[body_start : ln.end]
+        body_end = ln.end
+        # a line wrapped mid-sentence (PDF text layers) continues on a line that starts in lower case
+        while (
+            i + 1 < stop and not _END_PUNCT.search(lines[i].text)
+            and lines[i + 1].text[:1].islower() and not _numeric_line(lines[i + 1].text)
+        ):
+            i += 1
+            body_end = lines[i].end
+        body = text[body_start:body_end]
         for k, (a, b) in enumerate(split_sentences(body, body_start)):
             kind: UnitKind = "list_item" if item and k == 0 else "sentence"
             units.append(RawUnit(a, b, " ".join(text[a:b].split()), kind, sections.path))

@@ -61,3 +61,19 @@ def test_section_paths(corpus_dir) -> None:  # type: ignore[no-untyped-def]
     case = [u for u in units2 if u.text.startswith("Result: 30 % reduction")]
     assert case and case[0].kind == "list_item"
     assert case[0].section.startswith("2. AI Implementation") and "Case Study" in case[0].section
+
+
+def test_pdf_statement_lines_become_rows_not_headings() -> None:
+    text = (
+        "Acme Corp and Subsidiaries\nConsolidated Statement of Cash Flows\n(Millions)\n \n2018\n \n2017\n"
+        "Net income including noncontrolling interest\n \n$\n5,363 \n$\n4,869 \n"
+        "Adjustments to reconcile net income to net cash\nprovided by operating activities\n"
+        "Purchases of property, plant and equipment (PP&E)\n \n(1,577) \n \n(1,373) \n"
+    )
+    units = parse_units(text)
+    texts = [u.text for u in units]
+    assert "Net income including noncontrolling interest $ 5,363 $ 4,869" in texts
+    assert "Purchases of property, plant and equipment (PP&E) (1,577) (1,373)" in texts
+    assert "Adjustments to reconcile net income to net cash provided by operating activities" in texts
+    assert not [u for u in units if u.kind == "heading" and any(ch.isdigit() for ch in u.text)]
+    assert len({u.section for u in units}) == 1  # short label lines are not sections
