@@ -286,8 +286,8 @@ class OfflineAnswerer:
         first = f"{lead} {shown}".strip() if lead else shown
         first = first[0].upper() + first[1:]
         cites = _Citations(self.index)
-        n = cites.add(best.su.unit, value)
-        lines = [f"{first}{period} [{n}]."]
+        marks = cites.marks(best.su.unit, value)
+        lines = [f"{first}{period} {marks}."]
         # support: the evidence itself, then another passage only if it states the same value
         support = [(best, value)]
         for c in typed[1:6]:
@@ -296,7 +296,7 @@ class OfflineAnswerer:
             if same and c.su.unit.id != best.su.unit.id and c.score >= best.score - 0.25:
                 support.append((c, same[0]))
         for c, v in support[: self.settings.max_support]:
-            lines.append(f"{_sentence(c.su.unit)} [{cites.add(c.su.unit, v)}]")
+            lines.append(f"{_sentence(c.su.unit)} {cites.marks(c.su.unit, v)}")
         return self._answer(result, " ".join(lines), cites, abstained=False, value=shown, confidence=self.confidence(best))
 
     def _pick_value(self, qa: QuestionAnalysis, c: Candidate) -> Value:
@@ -530,6 +530,14 @@ class _Citations:
         self.items: list[Citation] = []
         self._by_unit: dict[int, int] = {}
 
+    def marks(self, u: Unit, value: Value | None = None) -> str:
+        """"[n]" for a unit; a table row also cites its header row, where its column names come from."""
+        out = f"[{self.add(u, value)}]"
+        header = table_header(self.index, u)
+        if header is not None:
+            out += f"[{self.add(header)}]"
+        return out
+
     def add(self, u: Unit, value: Value | None = None) -> int:
         if u.id in self._by_unit:
             return self._by_unit[u.id]
@@ -537,6 +545,19 @@ class _Citations:
         self.items.append(citation(self.index, u, n, value))
         self._by_unit[u.id] = n
         return n
+
+
+def table_header(index: Index, u: Unit) -> Unit | None:
+    """The header row of the table a row belongs to (the heading just above its run of rows)."""
+    if u.kind != "table_row":
+        return None
+    k = u.id - 1
+    while k >= 0 and index.units[k].kind == "table_row" and index.units[k].doc == u.doc:
+        k -= 1
+    head = index.units[k] if k >= 0 else None
+    if head is not None and head.doc == u.doc and head.kind == "heading" and " | " in head.text:
+        return head
+    return None
 
 
 def citation(index: Index, u: Unit, n: int, value: Value | None = None) -> Citation:
