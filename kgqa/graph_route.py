@@ -70,7 +70,18 @@ def merge_graph_answer(qa: QA, answer: Answer, result: SearchResult) -> Answer:
             merged.route = "both" if ours & theirs else "graph"
             return merged
     if hit.conflicts:
-        answer.conflicts = list(hit.conflicts)
+        answer = _with_conflicts(qa, answer, hit.conflicts)
+    return answer
+
+
+def _with_conflicts(qa: QA, answer: Answer, conflicts: list[dict[str, Any]]) -> Answer:
+    """State every side of a conflict the answer touches, each with its citation."""
+    cites = list(answer.citations)
+    extra = _conflict_text(qa, conflicts, cites)
+    if extra:
+        answer.citations = cites
+        answer.text += extra
+    answer.conflicts = list(conflicts)
     return answer
 
 
@@ -179,8 +190,8 @@ def _add_citations(qa: QA, answer: Answer, evidence: list[Evidence], conflicts: 
     answer.citations = cites
     answer.route = "both"
     if conflicts:
-        answer.conflicts = list(conflicts)
-        answer.text += _conflict_text(qa, conflicts, cites)
+        answer.citations = cites
+        return _with_conflicts(qa, answer, conflicts)
     return answer
 
 
@@ -191,6 +202,8 @@ def _conflict_text(qa: QA, conflicts: list[dict[str, Any]], cites: list[Citation
         sides = []
         for side in conf.get("values", []):
             ev = side.get("evidence")
+            if isinstance(ev, list):  # the store lists every span; the first is enough to cite
+                ev = ev[0] if ev else None
             if isinstance(ev, dict):
                 ev = Evidence(ev["doc"], ev["start"], ev["end"], ev["text"])
             n = None
