@@ -8,12 +8,17 @@ Offline by construction: the theme uses Gradio's bundled fonts, the graph librar
 escaped by :mod:`ui.render` before it reaches the page; document text never goes through
 markdown. Answers and graph views are read from the live index generation, so a document
 uploaded in the Documents tab is answerable and in the graph as soon as it is ingested.
+
+An LLM can be attached from the Ask tab's "LLM (optional)" panel (:meth:`Workspace.apply_llm`);
+answers are then streamed into the chat sentence by sentence (:meth:`Workspace.ask_stream`).
+The QA object, and so the attached LLM, is shared by every session of the server.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -25,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from kgqa.config import Settings, set_offline_env
+from kgqa.types import Answer
 
 set_offline_env()
 
@@ -68,6 +74,13 @@ FACT_COLUMNS = [
     ("conflict", "Conflict", "str"),
 ]
 DEFAULT_MAX_NODES = 120  # the graph view shows the best-evidenced entities first
+LLM_PROVIDERS = ("none", "openai-compatible", "ollama")
+LLM_PRIVACY_NOTE = (
+    '<div class="kgqa-privacy"><b>Privacy:</b> with an LLM on, each question and up to 8 retrieved passages '
+    "of your documents (plus graph facts read from them) are sent to the endpoint below. Use a server you run, "
+    "or one you are allowed to send these reports to. The setting applies to the whole server (every open "
+    "session); the API key stays in memory and is never written to disk or logged.</div>"
+)
 DOC_COLUMNS = ["Document", "Title", "Kind", "Size (KB)", "Units", "Chunks", "Entities"]
 
 
@@ -263,6 +276,15 @@ b.kgqa-value { background: #ffd54f; }
 .kgqa-msg-info { background: var(--background-fill-secondary); }
 .kgqa-doc pre.kgqa-raw { white-space: pre-wrap; max-height: 520px; overflow-y:auto; font-size: 0.88em; background: var(--background-fill-secondary); padding: 10px; border-radius: 8px; }
 #kgqa-examples button { font-size: 0.85em; }
+.kgqa-badge-streaming { background:#dbe8fb; color:#174ea6; }
+.kgqa-cursor { animation: kgqa-blink 1s steps(1) infinite; color:#174ea6; margin-left: 1px; }
+@keyframes kgqa-blink { 50% { opacity: 0; } }
+.kgqa-mode[data-mode="llm"] { color:#174ea6; font-weight:600; }
+.kgqa-mode[data-mode="llm-fallback"] { color:#7a5200; font-weight:600; }
+.kgqa-note { font-size: 0.82em; margin-top: 4px; }
+.kgqa-note-fallback { background:#fff0cc; color:#7a5200; border-radius: 6px; padding: 3px 8px; }
+.kgqa-checks summary { cursor: pointer; color: var(--body-text-color-subdued); }
+.kgqa-privacy { font-size: 0.85em; background:#fff8e1; border-left: 3px solid #d08c00; padding: 6px 10px; border-radius: 6px; }
 #kgqa-facts, #kgqa-docs { --font-mono: var(--font); }
 #kgqa-facts table { font-size: 13px; line-height: 1.35; }
 """
@@ -299,6 +321,7 @@ class Workspace:
         self.tmp_dir = Path(tempfile.mkdtemp(prefix="kgqa-ui-"))
         self._ingest_lock = threading.Lock()
         self._graph_lock = threading.Lock()
+        self._llm_lock = threading.Lock()
         self._graph: tuple[int, GraphView] | None = None
         self._examples = examples
 
@@ -341,7 +364,7 @@ class Workspace:
         return (
             '<div class="kgqa-hdr"><h1>kgqa · analyst workspace</h1>'
             f'<span class="kgqa-muted">{len(idx.docs)} documents · {len(idx.chunks)} chunks · '
-            f"{esc(gtxt)} · offline, every answer cited</span></div>"
+            f"{esc(gtxt)} · {esc(self.llm_label())}, every answer cited</span></div>"
         )
 
     # ---- Ask ----------------------------------------------------------------------------------
@@ -353,31 +376,178 @@ class Workspace:
         if not q:
             gr.Warning("Type a question first.")
             return conversation_html(turns), sources_html(turns), turns, question or ""
+        turn = Turn(question=q, asked=self._resolve(q, turns))
+        t0 = time.perf_counter()
+        try:
+            answer = self.qa.ask(turn.asked)
+        except Exception as exc:  # QuestionError and friends: shown in the chat, never a crash
+            turn.error = str(exc) if type(exc).__name__ == "QuestionError" else f"{type(exc).__name__}: {exc}"
+            turn.latency_ms = (time.perf_counter() - t0) * 1000
+        else:
+            turn.latency_ms = (time.perf_counter() - t0) * 1000
+            self._fill(turn, answer)
+        turns.append(turn)
+        return conversation_html(turns), sources_html(turns), turns, ""
+
+    def ask_stream(self, question: str, turns: list[Turn] | None):
+        """:meth:`ask` as a Gradio generator: with an LLM attached, the answer is streamed.
+
+        Yields ``(chat, sources, turns, question box)`` updates: the turn being written (its
+        checked sentences so far), then the final answer with clickable citations and its
+        sources. Without an LLM it yields the offline answer once. Never raises: an error is
+        shown as the turn's answer.
+        """
+        if not self.llm_on():
+            yield self.ask(question, turns)
+            return
+        turns = list(turns or [])
+        q = " ".join((question or "").split())
+        if not q:
+            gr.Warning("Type a question first.")
+            yield conversation_html(turns), sources_html(turns), turns, question or ""
+            return
+        turn = Turn(question=q, asked=self._resolve(q, turns), streaming=True)
+        shown = [*turns, turn]
+        yield conversation_html(shown), gr.update(), turns, ""
+        t0 = time.perf_counter()
+        final: Answer | None = None
+        try:
+            from kgqa.llm_answer import stream_answer
+
+            for item in stream_answer(self.qa, turn.asked):
+                if isinstance(item, Answer):
+                    final = item
+                elif item:
+                    turn.text += item
+                    yield conversation_html(shown), gr.update(), turns, ""
+        except Exception as exc:  # QuestionError and friends: shown in the chat, never a crash
+            turn.error = str(exc) if type(exc).__name__ == "QuestionError" else f"{type(exc).__name__}: {exc}"
+            if type(exc).__name__ != "QuestionError":
+                log.warning("streamed answer failed: %s: %s", type(exc).__name__, exc)
+        turn.streaming = False
+        turn.latency_ms = (time.perf_counter() - t0) * 1000
+        if final is not None and not turn.error:
+            self._fill(turn, final)
+        elif not turn.error:
+            turn.error = "no answer was produced"
+        turns.append(turn)
+        yield conversation_html(turns), sources_html(turns), turns, ""
+
+    def _resolve(self, q: str, turns: list[Turn]) -> str:
+        """``q`` made self-contained with the conversation so far (follow-ups)."""
         names: list[str] = []
         g = self.graph()
         if g.available:
             for e in g.entities.values():
                 names.append(str(getattr(e, "name", "")))
                 names.extend(str(a) for a in (getattr(e, "aliases", None) or []))
-        asked = resolve_followup(q, [t.asked for t in turns if not t.error], names)
-        turn = Turn(question=q, asked=asked)
-        t0 = time.perf_counter()
-        try:
-            answer = self.qa.ask(asked)
-        except Exception as exc:  # QuestionError and friends: shown in the chat, never a crash
-            turn.error = str(exc) if type(exc).__name__ == "QuestionError" else f"{type(exc).__name__}: {exc}"
-            turn.latency_ms = (time.perf_counter() - t0) * 1000
-        else:
-            turn.latency_ms = (time.perf_counter() - t0) * 1000
-            turn.text = answer.text
-            turn.abstained = bool(answer.abstained)
-            turn.route = str(answer.route)
-            turn.mode = str(answer.mode)
-            turn.notes = list(answer.notes)
-            index = self.index
-            turn.sources = [source_view(index, c) for c in answer.citations]
-        turns.append(turn)
-        return conversation_html(turns), sources_html(turns), turns, ""
+        return resolve_followup(q, [t.asked for t in turns if not t.error], names)
+
+    def _fill(self, turn: Turn, answer: Any) -> None:
+        turn.text = answer.text
+        turn.abstained = bool(answer.abstained)
+        turn.route = str(answer.route)
+        turn.mode = str(answer.mode)
+        turn.notes = list(answer.notes)
+        index = self.index
+        turn.sources = [source_view(index, c) for c in answer.citations]
+
+    # ---- LLM settings (server-wide: the QA object is shared by every session) -------------------
+
+    def llm_on(self) -> bool:
+        return hasattr(self.qa.answerer, "stream")  # a kgqa.llm_answer.LLMAnswerer is attached
+
+    def llm_settings(self) -> Settings | None:
+        """The settings of the attached LLM (``None`` when answers are offline)."""
+        return getattr(self.qa.answerer, "settings", None) if self.llm_on() else None
+
+    def llm_label(self) -> str:
+        s = self.llm_settings()
+        if s is None:
+            return "offline"
+        return f"LLM: model {s.llm_model or '?'}, checked"
+
+    def llm_status(self) -> tuple[str, str]:
+        """``(kind, text)`` of the status line under the LLM settings."""
+        s = self.llm_settings()
+        if s is None:
+            return "info", "Offline answers: no LLM attached; every sentence is read off the reports."
+        from kgqa.llm import OLLAMA_URL, provider
+
+        p = provider(s)
+        url = s.llm_base_url or (OLLAMA_URL if p == "ollama" else "")
+        return "ok", (
+            f"LLM on: model {s.llm_model} at {url} ({p}, timeout {s.llm_timeout_s:g} s). Answers are streamed, "
+            "checked against the passages, and fall back to the offline answer on any failure."
+        )
+
+    def llm_status_html(self) -> str:
+        kind, text = self.llm_status()
+        return message_html(text, kind)
+
+    def llm_form(self) -> tuple[Any, ...]:
+        """The settings form filled with the attached LLM's settings (never a key)."""
+        s = self.llm_settings()
+        if s is None:
+            return gr.update(value="none"), gr.update(), gr.update(), gr.update(), gr.update()
+        from kgqa.llm import provider
+
+        return (gr.update(value=provider(s)), gr.update(value=s.llm_base_url), gr.update(value=s.llm_model),
+                gr.update(value=s.llm_api_key_env), gr.update(value=s.llm_timeout_s))
+
+    def apply_llm(self, provider_name: str | None, base_url: str | None, model: str | None, api_key: str | None,
+                  key_env: str | None, timeout_s: float | None) -> tuple[str, str]:
+        """Attach (or, with provider ``none``, detach) an LLM for the whole server.
+
+        Returns ``(kind, message)`` for the status line. ``api_key`` is used for this client
+        only: it is kept in the client object in memory, never written to the settings, a
+        file or the log. Without one, the key is read from the environment variable
+        ``key_env`` (the default is ``KGQA_LLM_API_KEY``), as on the command line.
+        """
+        from kgqa.llm import LLMError, attach_llm, make_llm, provider
+
+        name = (provider_name or "none").strip() or "none"
+        url = (base_url or "").strip()
+        env = (key_env or "").strip() or "KGQA_LLM_API_KEY"
+        key = (api_key or "").strip()
+        notes: list[str] = []
+        with self._llm_lock:
+            try:
+                if name == "none":
+                    attach_llm(self.qa, self.qa.settings.with_values({"llm": "none"}))
+                    return self.llm_status()
+                if timeout_s is None or not float(timeout_s) > 0:
+                    raise LLMError("the timeout must be a positive number of seconds")
+                if url and not re.match(r"^https?://[^\s/]+", url):
+                    raise LLMError(f"the base URL must start with http:// or https:// (got {url!r})")
+                if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
+                    raise LLMError(f"{env!r} is not an environment variable name")
+                settings = self.qa.settings.with_values({
+                    "llm": name, "llm_base_url": url, "llm_model": (model or "").strip(),
+                    "llm_api_key_env": env, "llm_timeout_s": float(timeout_s),
+                })
+                if key and provider(settings) == "openai-compatible":
+                    llm = make_llm(settings)
+                    llm.api_key = key  # in memory only, for this client
+                    attach_llm(self.qa, settings, llm=llm)
+                    notes.append("API key from this form (kept in memory only).")
+                else:
+                    if key:
+                        notes.append("The API key is not used with ollama.")
+                    elif provider(settings) == "openai-compatible" and not os.environ.get(env):
+                        notes.append(f"No API key: ${env} is not set (fine for servers without auth).")
+                    attach_llm(self.qa, settings)
+            except LLMError as exc:
+                return "error", f"LLM not changed: {exc}. {self._still()}"
+            except Exception as exc:  # never a traceback in the UI; the key is never part of a message
+                log.warning("LLM settings not applied: %s", type(exc).__name__)
+                return "error", f"LLM not changed: {type(exc).__name__}: {exc}. {self._still()}"
+        kind, text = self.llm_status()
+        return kind, " ".join([text, *notes])
+
+    def _still(self) -> str:
+        s = self.llm_settings()
+        return "Still offline answers." if s is None else f"Still using model {s.llm_model}."
 
     def clear(self) -> tuple[str, str, list[Turn], str]:
         return conversation_html([], self.index_label()), sources_html([]), [], ""
@@ -682,12 +852,40 @@ def build_app(ws: Workspace) -> gr.Blocks:
                         gr.Markdown("**Try:**")
                         with gr.Row(elem_id="kgqa-examples"):
                             ex_btns = [gr.Button(q, size="sm", variant="secondary") for q in examples]
+                        with gr.Accordion("LLM (optional)", open=False, elem_id="kgqa-llm"):
+                            gr.HTML(LLM_PRIVACY_NOTE, elem_id="kgqa-llm-privacy")
+                            with gr.Row(equal_height=True):
+                                llm_provider = gr.Dropdown(list(LLM_PROVIDERS), value="none", label="Provider",
+                                                           elem_id="kgqa-llm-provider", scale=1)
+                                llm_model = gr.Textbox(label="Model name", placeholder="e.g. qwen2.5-7b-instruct",
+                                                       elem_id="kgqa-llm-model", scale=1)
+                            llm_url = gr.Textbox(label="Base URL",
+                                                 placeholder="http://127.0.0.1:8000/v1 (ollama: http://localhost:11434)",
+                                                 elem_id="kgqa-llm-url")
+                            with gr.Row(equal_height=True):
+                                llm_key = gr.Textbox(label="API key (optional, kept in memory only)", type="password",
+                                                     placeholder="or set the variable named on the right",
+                                                     elem_id="kgqa-llm-key", scale=2)
+                                llm_env = gr.Textbox(label="…or API key env var", value=ws.settings.llm_api_key_env,
+                                                     elem_id="kgqa-llm-env", scale=2)
+                                llm_timeout = gr.Number(label="Timeout (s)", value=ws.settings.llm_timeout_s,
+                                                        minimum=0.1, elem_id="kgqa-llm-timeout", scale=1)
+                            llm_apply = gr.Button("Apply", variant="primary", size="sm", elem_id="kgqa-llm-apply")
+                            llm_status = gr.HTML(ws.llm_status_html(), elem_id="kgqa-llm-status")
                     with gr.Column(scale=2):
                         sources = gr.HTML(sources_html([]), elem_id="kgqa-sources", js_on_load=SOURCES_JS,
                                           container=True, padding=True)
                 ask_io = {"inputs": [question, turns], "outputs": [chat, sources, turns, question]}
-                ask_btn.click(ws.ask, **ask_io, concurrency_id="ask")
-                question.submit(ws.ask, **ask_io, concurrency_id="ask")
+                ask_btn.click(ws.ask_stream, **ask_io, concurrency_id="ask")
+                question.submit(ws.ask_stream, **ask_io, concurrency_id="ask")
+
+                def apply_llm(*values: Any):
+                    kind, msg = ws.apply_llm(*values)
+                    return message_html(msg, kind), ws.header_html()
+
+                llm_apply.click(apply_llm, [llm_provider, llm_url, llm_model, llm_key, llm_env, llm_timeout],
+                                [llm_status, header], concurrency_limit=1, concurrency_id="llm-settings",
+                                api_visibility="private")
                 clear_btn.click(ws.clear, outputs=[chat, sources, turns, question])
                 for b, q in zip(ex_btns, examples, strict=True):
                     b.click(_fixed_question(ws, q), inputs=[turns], outputs=[chat, sources, turns, question],
@@ -800,12 +998,18 @@ def build_app(ws: Workspace) -> gr.Blocks:
         upload.upload(do_upload, [upload], [d_status, upload, *refresh_outputs], concurrency_limit=1,
                       concurrency_id="ingest")
         demo.load(refresh, None, refresh_outputs)
+
+        def llm_panel():  # the server-wide LLM state, as this new session finds it
+            return (ws.llm_status_html(), *ws.llm_form())
+
+        demo.load(llm_panel, None, [llm_status, llm_provider, llm_url, llm_model, llm_env, llm_timeout],
+                  api_visibility="private")
     return demo
 
 
 def _fixed_question(ws: Workspace, q: str) -> Callable[[list[Turn]], Any]:
     def ask_example(turns: list[Turn]):
-        return ws.ask(q, turns)
+        yield from ws.ask_stream(q, turns)
 
     return ask_example
 

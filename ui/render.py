@@ -113,6 +113,7 @@ class Turn:
     latency_ms: float = 0.0
     sources: list[SourceView] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    streaming: bool = False  # an LLM answer still being written (checked sentences so far)
 
 
 def source_view(index: Any, c: Any) -> SourceView:
@@ -198,6 +199,8 @@ def conversation_html(turns: Sequence[Turn], index_label: str = "") -> str:
             out.append(f'<div class="kgqa-rewrite">↳ follow-up read as: “{esc(t.asked)}”</div>')
         if t.error:
             out.append(f'<div class="kgqa-a kgqa-error"><span class="kgqa-badge">error</span>{esc(t.error)}</div>')
+        elif t.streaming:
+            out.append(_streaming_html(t))
         else:
             cls = "kgqa-a kgqa-abstain" if t.abstained else "kgqa-a kgqa-answer"
             badge = (
@@ -212,10 +215,38 @@ def conversation_html(turns: Sequence[Turn], index_label: str = "") -> str:
                 foot.append(f"<span>route: {esc(t.route)}</span>")
             if t.sources:
                 foot.append(f"<span>{len(t.sources)} source{'s' if len(t.sources) != 1 else ''}</span>")
-            out.append('<div class="kgqa-foot">' + " · ".join(foot) + "</div></div>")
+            if t.mode:
+                foot.append(f'<span class="kgqa-mode" data-mode="{esc(t.mode)}">mode: {esc(t.mode)}</span>')
+            out.append('<div class="kgqa-foot">' + " · ".join(foot) + "</div>" + _notes_html(t) + "</div>")
         out.append("</div>")
     out.append("</div>")
     return "".join(out)
+
+
+def _streaming_html(t: Turn) -> str:
+    """An LLM answer being written: the checked sentences so far, markers not yet clickable."""
+    body = esc(t.text) if t.text else '<span class="kgqa-muted">reading the passages…</span>'
+    return (
+        '<div class="kgqa-a kgqa-answer kgqa-streaming" data-streaming="1">'
+        '<span class="kgqa-badge kgqa-badge-streaming">writing…</span>'
+        f'<div class="kgqa-text">{body}<span class="kgqa-cursor" aria-hidden="true">▍</span></div>'
+        '<div class="kgqa-foot">the LLM is writing; each sentence is shown once it is checked against its passages'
+        "</div></div>"
+    )
+
+
+def _notes_html(t: Turn) -> str:
+    """Why an LLM answer fell back, or what its check removed (escaped; nothing for offline answers)."""
+    if t.mode == "llm-fallback" and t.notes:
+        return f'<div class="kgqa-note kgqa-note-fallback">{esc(t.notes[0])}</div>'
+    if t.mode == "llm" and len(t.notes) > 1:
+        items = "".join(f"<li>{esc(n)}</li>" for n in t.notes[1:])
+        n = len(t.notes) - 1
+        return (
+            f'<details class="kgqa-note kgqa-checks"><summary>{n} check note{"s" if n != 1 else ""}</summary>'
+            f"<ul>{items}</ul></details>"
+        )
+    return ""
 
 
 VIEWER_PLACEHOLDER = (

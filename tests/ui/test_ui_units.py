@@ -308,3 +308,44 @@ def test_evidence_html_outside_the_document_range_is_still_escaped() -> None:
     out = evidence_html(None, _ev("gone.txt", EVIL))
     assert_inert(out)
     assert parse(out).marked == [EVIL]
+
+
+# ---- LLM settings and answer modes ------------------------------------------------------------------
+
+
+def test_answer_footer_shows_mode_and_escaped_fallback_note() -> None:
+    turns = [
+        Turn(question="q", asked="q", text="Offline [1]", mode="offline", notes=["ignored"]),
+        Turn(question="q", asked="q", text="Offline again", mode="llm-fallback",
+             notes=[f"LLM timed out after 1 s {EVIL}; showing the offline answer"]),
+        Turn(question="q", asked="q", text="Written [1]", mode="llm", notes=["mode: llm", f"dropped {EVIL}"]),
+        Turn(question="q", asked="q", text=f"So far {EVIL}", streaming=True),
+    ]
+    chat = conversation_html(turns)
+    assert_inert(chat)
+    assert chat.count('class="kgqa-mode"') == 3
+    for mode in ("offline", "llm-fallback", "llm"):
+        assert f'data-mode="{mode}">mode: {mode}</span>' in chat
+    assert "LLM timed out after 1 s &lt;script&gt;" in chat and "ignored" not in chat
+    assert "1 check note</summary>" in chat
+    assert 'data-streaming="1"' in chat and "writing…" in chat
+
+
+def test_llm_settings_errors_keep_offline_answers(ws: Any) -> None:
+    assert not ws.llm_on() and "Offline answers" in ws.llm_status()[1]
+    cases = [
+        (("openai-compatible", "http://127.0.0.1:9/v1", "", "", "", 5), "needs a model name"),
+        (("openai-compatible", "", "m", "", "", 5), "needs the server's URL"),
+        (("openai-compatible", "ftp://x", "m", "", "", 5), "must start with http"),
+        (("openai-compatible", "http://127.0.0.1:9/v1", "m", "", "", 0), "timeout must be a positive"),
+        (("openai-compatible", "http://127.0.0.1:9/v1", "m", "", "not a name", 5), "not an environment variable"),
+        (("gpt-magic", "http://127.0.0.1:9/v1", "m", "", "", 5), "unknown LLM provider"),
+    ]
+    for args, message in cases:
+        kind, text = ws.apply_llm(*args)
+        assert kind == "error" and message in text and "Still offline" in text, text
+        assert not ws.llm_on()
+    assert ws.apply_llm("none", "", "", "", "", None)[0] == "info"
+    # without an LLM the streaming handler yields the offline answer once
+    out = list(ws.ask_stream("What price did Twilio pay to acquire Segment?", []))
+    assert len(out) == 1 and out[0][2][0].mode == "offline"
