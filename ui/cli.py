@@ -20,13 +20,18 @@ def register(app: typer.Typer) -> None:
         config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
         uploads: Annotated[Path | None, typer.Option("--uploads", help="Where uploaded files are kept (default: next to the index).")] = None,
         concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Questions answered at once.")] = 4,
+        llm: Annotated[str | None, typer.Option("--llm", help="none | openai-compatible | ollama (also settable in the UI)")] = None,
+        llm_base_url: Annotated[str | None, typer.Option("--llm-base-url")] = None,
+        llm_model: Annotated[str | None, typer.Option("--llm-model")] = None,
     ) -> None:
         """Start the analyst workspace (Gradio): cited chat, graph explorer, facts table, uploads."""
         import sys
 
         from kgqa.cli import UserError, _open, _settings
 
-        settings = _settings(config, index_dir=index, corpus_dir=corpus)
+        settings = _settings(
+            config, index_dir=index, corpus_dir=corpus, llm=llm, llm_base_url=llm_base_url, llm_model=llm_model
+        )
         if host not in {"127.0.0.1", "localhost", "::1"}:
             sys.stderr.write(f"kgqa: warning: serving on {host}; anyone who can reach it can read and upload documents\n")
         qa = _open(settings)
