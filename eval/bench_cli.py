@@ -1,0 +1,131 @@
+"""``kgqa bench``: public benchmarks and speed (mounted by ``kgqa.cli`` via :func:`register`).
+
+Everything heavy is imported inside the commands, so ``kgqa --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+BenchDirOpt = Annotated[
+    Path | None,
+    typer.Option("--bench-dir", help="Folder holding financebench/ and lihua-world/ (default $KGQA_BENCH_DIR, "
+                 "else ../shared/bench beside the repo)."),
+]
+WorkOpt = Annotated[
+    Path | None,
+    typer.Option("--work-dir", help="Where corpora and indexes are built (default $KGQA_BENCH_WORK, else "
+                 "<tmp>/kgqa-bench); an unchanged index there is reused."),
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Report folder (default eval/reports).")]
+SampleOpt = Annotated[int | None, typer.Option("--sample", min=1, help="Run a fixed-seed sample of N questions.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of --sample.")]
+GraphOpt = Annotated[bool, typer.Option("--graph/--no-graph", help="Build and use kgqa's knowledge graph.")]
+BaselineOpt = Annotated[bool, typer.Option("--baseline/--no-baseline", help="Also run the llama-index baseline.")]
+FreshOpt = Annotated[bool, typer.Option("--fresh", help="Rebuild the kgqa index from scratch (measures ingest).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")]
+
+
+def _say(quiet: bool):  # type: ignore[no-untyped-def]
+    def say(msg: str) -> None:
+        if not quiet:
+            sys.stderr.write(f"kgqa bench: {msg}\n")
+            sys.stderr.flush()
+
+    return say
+
+
+def _check_bench(bench_dir: Path | None) -> Path:
+    from eval.bench_financebench import bench_dir as resolve
+
+    p = resolve(bench_dir)
+    if not p.is_dir():
+        raise typer.BadParameter(f"no benchmark folder at {p}; pass --bench-dir or set KGQA_BENCH_DIR")
+    return p
+
+
+def _summary(report: dict) -> str:  # type: ignore[type-arg]
+    parts = []
+    for name, r in report["results"].items():
+        s, a = r["retrieval"], r["answers"]["all"]
+        parts.append(f"{name}: hit@5 {s['hit@5'] or 0:.3f}, MRR {s['mrr'] or 0:.3f}, correct {a['accuracy'] or 0:.3f}")
+    return f"{report['benchmark']} ({report['questions']} questions, {report['wall_s']:.0f} s): " + "; ".join(parts)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``bench`` sub-app to the ``kgqa`` app."""
+    bench = typer.Typer(help="Public benchmarks (FinanceBench, LiHua-World) and speed/scale, kgqa vs a llama-index baseline.",
+                        no_args_is_help=True)
+
+    @bench.command("financebench")
+    def financebench(
+        mode: Annotated[str, typer.Option("--mode", help="pages: 168 evidence pages, 150 questions; filings: 15 PDFs, 40 questions.")] = "pages",
+        sample: SampleOpt = None,
+        seed: SeedOpt = 0,
+        bench_dir: BenchDirOpt = None,
+        work_dir: WorkOpt = None,
+        out: OutOpt = None,
+        graph: GraphOpt = True,
+        baseline: BaselineOpt = True,
+        fresh: FreshOpt = False,
+        filings: Annotated[int | None, typer.Option("--filings", min=1, max=15, help="filings mode: ingest a fixed-seed sample (--seed) of N of the 15 PDFs.")] = None,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """FinanceBench: evidence hit@1/5/10, MRR and answer correctness; writes eval/reports/financebench-MODE.md."""
+        if mode not in ("pages", "filings"):
+            raise typer.BadParameter(f"--mode must be pages or filings, not {mode!r}")
+        from eval.bench_financebench import run_financebench
+
+        report = run_financebench(mode, _check_bench(bench_dir), work_dir, sample, seed, graph, baseline, fresh, out,
+                                  _say(quiet), n_filings=filings)
+        print(_summary(report))
+
+    @bench.command("lihua")
+    def lihua(
+        sample: SampleOpt = None,
+        seed: SeedOpt = 0,
+        bench_dir: BenchDirOpt = None,
+        work_dir: WorkOpt = None,
+        out: OutOpt = None,
+        graph: GraphOpt = True,
+        baseline: BaselineOpt = True,
+        fresh: FreshOpt = False,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """LiHua-World: 442 chat logs, 637 questions; writes eval/reports/lihua.md."""
+        from eval.bench_lihua import run_lihua
+
+        report = run_lihua(_check_bench(bench_dir), work_dir, sample, seed, graph, baseline, fresh, out, _say(quiet))
+        print(_summary(report))
+
+    @bench.command("perf")
+    def perf(
+        scales: Annotated[str, typer.Option("--scales", help="Replication factors of the bundled corpus.")] = "1,10,100",
+        with_filings: Annotated[bool, typer.Option("--with-filings", help="Add the FinanceBench filings as a scaling point (shares the index of `bench financebench --mode filings`).")] = False,
+        filings: Annotated[int | None, typer.Option("--filings", min=1, max=15, help="With --with-filings: a fixed-seed sample of N filings.")] = None,
+        seed: SeedOpt = 0,
+        bench_dir: BenchDirOpt = None,
+        work_dir: WorkOpt = None,
+        out: OutOpt = None,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """Ingest throughput, index size, cold/warm latency, peak RSS and scaling; writes eval/reports/perf.md + PNGs."""
+        try:
+            factors = [int(x) for x in scales.split(",") if x.strip()]
+        except ValueError as exc:
+            raise typer.BadParameter(f"--scales wants integers like 1,10,100: {scales!r}") from exc
+        if not factors or any(f < 1 for f in factors):
+            raise typer.BadParameter("--scales wants positive integers like 1,10,100")
+        from eval.perf import run_perf
+
+        r = run_perf(factors, with_filings, _check_bench(bench_dir) if with_filings else None, work_dir, out_dir=out,
+                     say=_say(quiet), n_filings=filings, seed=seed)
+        m = r["main"]["kgqa"]
+        print(f"perf ({r['wall_s']:.0f} s): cold ask {m['cold']['median_s']:.2f} s, warm answer p50 "
+              f"{m['warm']['answer_ms']['p50']:.1f} ms; report: {Path(out or 'eval/reports') / 'perf.md'}")
+
+    app.add_typer(bench, name="bench")
