@@ -30,6 +30,7 @@ from typing import Any
 
 from eval import scoring
 from eval.baseline import BaselineSystem
+from eval.gold_eval import KgqaSystem
 from kgqa.config import ROOT, Settings, set_offline_env
 
 KS = (1, 5, 10)
@@ -161,27 +162,6 @@ def kgqa_ingest(paths: Sequence[Path], settings: Settings, say: Say, fresh: bool
     }
     record.write_text(json.dumps(out, indent=1), encoding="utf-8")
     return out
-
-
-class KgqaBench:
-    """kgqa behind the bench interface: ``retrieve`` via ``qa.search``, ``answer`` via ``qa.ask``."""
-
-    name = "kgqa"
-
-    def __init__(self, qa: Any) -> None:
-        self.qa = qa
-        self._chunks = {c.key: c for c in qa.index.chunks}
-
-    def retrieve(self, question: str, k: int) -> list[tuple[str, int, int]]:
-        out = []
-        for p in self.qa.search(question, k=k).passages:
-            c = self._chunks.get(p.chunk_id)
-            if c is not None:
-                out.append((c.doc, c.start, c.end))
-        return out
-
-    def answer(self, question: str) -> Any:
-        return self.qa.ask(question)
 
 
 # ---- the baseline ---------------------------------------------------------------------------------
@@ -634,7 +614,7 @@ def run_financebench(
     n_all = len(questions)
     questions = sample(questions, n_sample, seed)
     say(f"{len(questions)} of {n_all} questions")
-    results: dict[str, dict[str, Any]] = {"kgqa": run_system(KgqaBench(qa), questions, say)}
+    results: dict[str, dict[str, Any]] = {"kgqa": run_system(KgqaSystem(qa), questions, say)}
     bl_info: dict[str, Any] | None = None
     bl = None
     if baseline:

@@ -21,7 +21,6 @@ from typing import Any
 from eval.bench_financebench import (
     BenchQuestion,
     ChunkedBaseline,
-    KgqaBench,
     Say,
     answers_table,
     behind,
@@ -44,6 +43,7 @@ from eval.bench_financebench import (
     work_dir,
     write_outputs,
 )
+from eval.gold_eval import KgqaSystem
 from kgqa.config import set_offline_env
 
 PUBLISHED = [
@@ -114,7 +114,7 @@ def run_lihua(
     n_all = len(questions)
     questions = sample(questions, n_sample, seed)
     say(f"{len(questions)} of {n_all} questions")
-    results: dict[str, dict[str, Any]] = {"kgqa": run_system(KgqaBench(qa), questions, say)}
+    results: dict[str, dict[str, Any]] = {"kgqa": run_system(KgqaSystem(qa), questions, say)}
     bl_info = None
     bl = None
     if baseline:
