@@ -64,9 +64,18 @@ class Document:
 
     def page_of(self, raw_pos: int) -> int | None:
         """1-based PDF page holding ``raw_pos``; ``None`` for non-PDF documents."""
-        if not self.page_starts:
-            return None
-        return bisect.bisect_right(self.page_starts, raw_pos)
+        return page_of(self.page_starts, raw_pos)
+
+
+def page_of(page_starts: tuple[int, ...], raw_pos: int) -> int | None:
+    """1-based page holding ``raw_pos`` given each page's start offset; ``None`` without pages.
+
+    >>> page_of((0, 100, 250), 120), page_of((), 5)
+    (2, None)
+    """
+    if not page_starts:
+        return None
+    return bisect.bisect_right(page_starts, raw_pos)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from kgqa.config import Settings
-from kgqa.types import Chunk, Document, Unit
+from kgqa.types import Chunk, Document, Unit, page_of
 from retrieval.chunking import chunk_document
 from retrieval.documents import Skipped, load_documents
 from retrieval.lexical import BM25Index
@@ -72,11 +72,7 @@ class DocRecord:
     page_starts: tuple[int, ...] = ()
 
     def page_of(self, pos: int) -> int | None:
-        if not self.page_starts:
-            return None
-        import bisect
-
-        return bisect.bisect_right(self.page_starts, pos)
+        return page_of(self.page_starts, pos)
 
 
 @dataclass
@@ -176,9 +172,6 @@ class Index:
 
     def unit_raw(self, u: Unit) -> str:
         return self.docs[u.doc].raw[u.start : u.end]
-
-    def chunk_units(self, c: Chunk) -> list[Unit]:
-        return [self.units[i] for i in c.units]
 
 
 def resolve_current(index_dir: Path) -> Path | None:

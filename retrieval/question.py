@@ -38,10 +38,6 @@ class QuestionAnalysis:
     sides: tuple[str, ...] = ()  # the two things compared, for comparisons
     aggregate_money: bool = False  # asks for a total (revenue, guidance ...), not a per-unit price
 
-    @property
-    def wants_value(self) -> bool:
-        return bool(self.kinds) and self.answer_type not in {"comparison"}
-
 
 @cache
 def _rules() -> tuple[list[tuple[str, tuple[str, ...], list[re.Pattern[str]], bool]], tuple[str, tuple[str, ...]]]:
