@@ -85,14 +85,16 @@ def ask(
     llm_model: Annotated[str | None, typer.Option("--llm-model")] = None,
 ) -> None:
     """Answer a question with cited sources (builds the index on first use)."""
-    if not jsonl:
-        if question is None:
-            raise UserError('give a question, e.g. kgqa ask "What was Twilio\'s fiscal 2024 revenue?", or use --jsonl')
-        _check_question_fast(question)
     overrides: dict[str, Any] = {"index_dir": index, "corpus_dir": corpus, "llm": llm, "llm_base_url": llm_base_url, "llm_model": llm_model}
     if no_graph:
         overrides["use_graph"] = False
     settings = _settings(config, **overrides)
+    if not jsonl:
+        if question is None:
+            raise UserError('give a question, e.g. kgqa ask "What was Twilio\'s fiscal 2024 revenue?", or use --jsonl')
+        from kgqa.validation import check_question
+
+        check_question(question, settings.max_question_chars)  # before loading anything heavy
     qa = _open(settings)
     if jsonl:
         _ask_jsonl(qa, k)
@@ -103,16 +105,6 @@ def ask(
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
         _print_answer(answer)
-
-
-def _check_question_fast(question: str) -> None:
-    """Reject bad questions before loading anything heavy."""
-    q = " ".join(question.split())
-    limit = Settings.load().max_question_chars
-    if not q:
-        raise UserError("the question is empty")
-    if len(q) > limit:
-        raise UserError(f"the question is {len(q):,} characters long; the limit is {limit:,}")
 
 
 def _open(settings: Settings):  # type: ignore[no-untyped-def]

@@ -545,7 +545,7 @@ def stream_answer(qa: Any, question: str, k: int | None = None) -> Iterator[str 
     """Stream an answer for the UI: text deltas, then the final :class:`Answer` (always last).
 
     Works with or without an LLM attached (offline: one delta with the whole text). Raises
-    only :class:`~kgqa.qa.QuestionError` for an unusable question, before yielding anything.
+    only :class:`~kgqa.validation.QuestionError` for an unusable question, before yielding anything.
     """
     t0 = time.perf_counter()
     result = qa.search(question, k=k)

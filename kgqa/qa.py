@@ -16,13 +16,10 @@ from typing import Any
 
 from kgqa.config import Settings, set_offline_env
 from kgqa.types import Answer
+from kgqa.validation import QuestionError, check_question  # noqa: F401 - QuestionError is part of this API
 from retrieval.index import BuildReport, Index, build_index, resolve_current
 from retrieval.question import analyze, split_question
 from retrieval.search import Retriever, SearchResult
-
-
-class QuestionError(ValueError):
-    """The question cannot be asked as given (empty, too long, not text)."""
 
 
 class QA:
@@ -77,16 +74,7 @@ class QA:
     # ---- asking ---------------------------------------------------------------------------------
 
     def check_question(self, question: Any) -> str:
-        if not isinstance(question, str):
-            raise QuestionError("the question must be text")
-        q = " ".join(question.split())
-        if not q:
-            raise QuestionError("the question is empty")
-        if len(q) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"the question is {len(q):,} characters long; the limit is {self.settings.max_question_chars:,}"
-            )
-        return q
+        return check_question(question, self.settings.max_question_chars)
 
     def search(self, question: str, k: int | None = None) -> SearchResult:
         return self.retriever.search(self.check_question(question), k=k)
