@@ -15,6 +15,15 @@ COLORS = {"kgqa": "#1f77b4", "baseline": "#ff7f0e"}
 DPI = 80
 
 
+
+def _save(fig: Any, path: Path) -> Path:
+    """Lay out, write the PNG (creating its folder) and free the figure."""
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
 def hit_bars(summaries: dict[str, dict[str, Any]], title: str, path: Path) -> Path:
     """Grouped bars of hit@1/5/10 and MRR per system (``summaries``: name -> retrieval summary)."""
     keys = ["hit@1", "hit@5", "hit@10", "mrr"]
@@ -30,11 +39,7 @@ def hit_bars(summaries: dict[str, dict[str, Any]], title: str, path: Path) -> Pa
     ax.set_ylim(0, 1.05)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def _mb_text(point: dict[str, Any]) -> float:
@@ -74,11 +79,7 @@ def scaling_plot(points: Sequence[dict[str, Any]], path: Path) -> Path:
     for p, xv in zip(pts, x, strict=True):
         axes[0].annotate(p["label"], (xv, p["kgqa"]["ingest"]["timings_s"].get("total") or 1), fontsize=7,
                          textcoords="offset points", xytext=(3, 3))
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def latency_bars(point: dict[str, Any], path: Path) -> Path:
@@ -97,8 +98,4 @@ def latency_bars(point: dict[str, Any], path: Path) -> Path:
         ax.set_xticks([j + 0.2 for j in range(len(qs))], list(qs))
         ax.set_title(f"warm {title} latency (ms), {point['label']} corpus", fontsize=10)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
