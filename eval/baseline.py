@@ -14,9 +14,9 @@ import re
 import time
 from typing import Any
 
-from kgqa.config import Settings, set_offline_env
-from kgqa.types import Answer, Citation
-from kgqa.values import find_values
+from core.config import Settings, set_offline_env
+from core.types import Answer, Citation
+from core.values import find_values
 
 # sentence ends: ". " / "! " / "? " or any line break (headings and table rows stand alone)
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9$~])|\n+")

@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.config import ROOT, Settings, set_offline_env
+from core.errors import ConfigError
 from eval import scoring
 from eval.baseline import BaselineSystem
 from eval.gold_eval import KgqaSystem
-from kgqa.config import ROOT, Settings, set_offline_env
 
 KS = (1, 5, 10)
 K_MAX = max(KS)
@@ -66,13 +67,9 @@ def work_dir(given: Path | str | None = None) -> Path:
     return p
 
 
-class UserError(RuntimeError):
-    """Benchmark data missing or a bad option; the message says what to do (printed without a traceback)."""
-
-
 def need(path: Path, what: str) -> Path:
     if not path.exists():
-        raise UserError(
+        raise ConfigError(
             f"{what} not found at {path}; pass --bench-dir or set KGQA_BENCH_DIR to the folder holding "
             "financebench/ and lihua-world/"
         )
@@ -128,7 +125,8 @@ def kgqa_ingest(paths: Sequence[Path], settings: Settings, say: Say, fresh: bool
     already up to date those stored figures are returned with ``reused: True`` (the timings are
     those of the build that made it).
     """
-    from retrieval.index import build_index, resolve_current
+    from engine.ingest import build_index
+    from engine.store import FileStore
 
     index_dir = Path(settings.index_dir)
     record = index_dir.parent / f"{index_dir.name}.ingest.json"
@@ -137,7 +135,7 @@ def kgqa_ingest(paths: Sequence[Path], settings: Settings, say: Say, fresh: bool
     t0 = time.perf_counter()
     report = build_index(list(paths), settings, say=say)
     wall = time.perf_counter() - t0
-    gen = resolve_current(index_dir)
+    gen = FileStore(index_dir).current()
     assert gen is not None
     if report.did_nothing and record.is_file():
         out = json.loads(record.read_text(encoding="utf-8"))
@@ -580,7 +578,7 @@ def run_financebench(
     out_dir: Path | None = None, say: Say | None = None, baseline_embed: Any = None, n_filings: int | None = None,
 ) -> dict[str, Any]:
     """Run one FinanceBench mode end to end; write ``eval/reports/financebench-<mode>.{json,md}``."""
-    from kgqa.qa import QA
+    from engine.qa import QA
 
     set_offline_env()
     say = say or (lambda _m: None)

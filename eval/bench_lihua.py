@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.config import set_offline_env
 from eval.bench_financebench import (
     BenchQuestion,
     ChunkedBaseline,
@@ -44,7 +45,6 @@ from eval.bench_financebench import (
     write_outputs,
 )
 from eval.gold_eval import KgqaSystem
-from kgqa.config import set_offline_env
 
 PUBLISHED = [
     ("NaiveRAG", "41–47", "17–25"),
@@ -96,7 +96,7 @@ def run_lihua(
     say: Say | None = None, baseline_embed: Any = None,
 ) -> dict[str, Any]:
     """Ingest the chat logs, run the questions on kgqa and the baseline; write ``eval/reports/lihua.{json,md}``."""
-    from kgqa.qa import QA
+    from engine.qa import QA
 
     set_offline_env()
     say = say or (lambda _m: None)

@@ -31,10 +31,10 @@ def register(app: typer.Typer) -> None:
         """Evaluate answers, citations, retrieval and abstention on the gold set; write OUT/gold.json and gold.md."""
         import sys
 
+        from core.config import ROOT, Settings
+        from engine.qa import QA
         from eval.gold_eval import GOLD_QA, evaluate, load_gold
         from eval.report import print_report, write_report
-        from kgqa.config import ROOT, Settings
-        from kgqa.qa import QA
 
         sizes: list[int] = []
         if sweep_chunks:

@@ -1,9 +1,9 @@
 """Run the gold question set against a QA system and aggregate the metrics of ``eval.metrics``.
 
 A *system* is anything with ``name``, ``docs`` (doc id -> raw text), ``answer(question)``
-returning a :class:`~kgqa.types.Answer`, and ``retrieve(question, k)`` returning
+returning a :class:`~core.types.Answer`, and ``retrieve(question, k)`` returning
 ``(doc, start, end)`` raw spans of its top passages. :class:`KgqaSystem` wraps a
-:class:`~kgqa.qa.QA`; ``eval.baseline.BaselineSystem`` is a plain llama-index pipeline.
+:class:`~engine.qa.QA`; ``eval.baseline.BaselineSystem`` is a plain llama-index pipeline.
 
 >>> from eval.gold_eval import load_gold, GOLD_QA     # doctest: +SKIP
 >>> report = evaluate(qa, load_gold(GOLD_QA))         # doctest: +SKIP
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.config import ROOT, Settings
+from core.types import Answer
 from eval import metrics as M
-from kgqa.config import ROOT, Settings
-from kgqa.types import Answer
 
 GOLD_QA = ROOT / "eval" / "gold" / "qa.jsonl"
 GOLD_GRAPH = ROOT / "eval" / "gold" / "graph.json"
@@ -284,7 +284,7 @@ def run_ablations(
     stages: Iterable[str] = ABLATIONS,
 ) -> dict[str, Any]:
     """The gold run with each stage switched off, on the same loaded index (nothing rebuilt)."""
-    from kgqa.qa import QA
+    from engine.qa import QA
 
     say = say or (lambda _m: None)
     out: dict[str, Any] = {}
@@ -292,10 +292,10 @@ def run_ablations(
         if not getattr(qa.settings, flag):
             continue  # already off in the full run
         say(f"ablation: {flag}=False")
-        sub = QA(qa.index, qa.settings.with_values({flag: False}))
+        sub = QA(qa.snapshot, qa.settings.with_values({flag: False}))
         run = run_gold(KgqaSystem(sub, name=f"no {flag.removeprefix('use_')}"), questions, say)
         note = ""
-        if flag == "use_graph" and qa.index.graph is None:
+        if flag == "use_graph" and qa.graph is None:
             note = "index has no graph: this ablation equals the full run"
         out[flag] = {"summary": run["summary"], "flips": flips(full["records"], run["records"]), "note": note,
                      "by_category": run["by_category"]}
@@ -307,8 +307,8 @@ def sweep_chunks(
     paths: Sequence[Path] | None = None,
 ) -> list[dict[str, Any]]:
     """Build a temporary index per ``chunk_chars`` and score each (how the default was chosen)."""
-    from kgqa.qa import QA
-    from retrieval.index import build_index
+    from engine.ingest import build_index
+    from engine.qa import QA
 
     say = say or (lambda _m: None)
     rows = []
@@ -339,7 +339,7 @@ def graph_scores(qa: Any, gold_path: Path = GOLD_GRAPH) -> dict[str, Any]:
         from kg.evaluate import score_graph
     except ImportError as exc:
         return {"error": f"kg.evaluate is not available ({exc})"}
-    store = qa.index.graph
+    store = qa.graph
     if store is None:
         return {"error": "the index has no knowledge graph"}
     return dict(score_graph(store, gold_path))
@@ -365,8 +365,8 @@ def evaluate(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "commit": git_commit(),
         "settings": _settings_view(qa.settings),
-        "index": {"root": str(qa.index.root), "documents": len(qa.index.docs), "chunks": len(qa.index.chunks),
-                  "units": len(qa.index.units), "graph": qa.index.graph is not None},
+        "index": {"root": str(qa.snapshot.root), "documents": len(qa.index.docs), "chunks": len(qa.index.chunks),
+                  "units": len(qa.index.units), "graph": qa.graph is not None},
         "questions": len(questions),
         "kgqa": main,
     }

@@ -14,7 +14,7 @@ Gold answers come in four kinds (``eval/gold/qa.jsonl``, format in
   its alternatives occurs, case-insensitively); correct from two thirds up.
 * ``text`` - every keyword group has one alternative somewhere in the answer.
 
-Text is compared after :func:`retrieval.normalize.normalize` (non-breaking hyphens, curly
+Text is compared after :func:`core.normalize.normalize` (non-breaking hyphens, curly
 quotes, odd spaces), so U+2011 in a report never decides a score.
 
 >>> score_answer({"kind": "number", "value": 4.46e9, "unit": "USD"}, "About 4.46 billion in fiscal 2024 [1].").correct
@@ -31,9 +31,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from kgqa.values import Value, find_values, same_number, word_number
+from core.normalize import normalize
+from core.values import Value, find_values, same_number, word_number
 from retrieval.lexical import tokenize
-from retrieval.normalize import normalize
 
 LIST_RECALL_MIN = 2 / 3  # "0.67": two of three items
 FAITHFUL_WORDS_MIN = 0.6
@@ -56,7 +56,7 @@ _NUMBER_WORDS = {"billion", "million", "thousand", "trillion", "percent", "bn", 
 
 
 class CitationLike(Protocol):
-    """What the metrics read from a citation (``kgqa.types.Citation`` has it)."""
+    """What the metrics read from a citation (``core.types.Citation`` has it)."""
 
     n: int
     doc: str

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.config import ROOT, set_offline_env
 from eval.bench_financebench import (
     REPORTS,
     Say,
@@ -38,7 +39,6 @@ from eval.bench_financebench import (
     work_dir,
     write_outputs,
 )
-from kgqa.config import ROOT, set_offline_env
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
 COLD_RUNS = 5
@@ -104,8 +104,8 @@ def w_kgqa_ingest(a: dict[str, Any]) -> dict[str, Any]:
 
 
 def w_kgqa_warm(a: dict[str, Any]) -> dict[str, Any]:
+    from engine.qa import QA
     from eval.bench_financebench import kgqa_settings
-    from kgqa.qa import QA
 
     t0 = time.perf_counter()
     qa = QA.load(Path(a["index"]), kgqa_settings(Path(a["index"]), use_graph=a.get("use_graph", True)))
@@ -171,8 +171,8 @@ def w_baseline_cold(a: dict[str, Any]) -> dict[str, Any]:
     from llama_index.core import StorageContext, load_index_from_storage
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
+    from core.config import Settings
     from eval.baseline import BaselineSystem, _no_llm
-    from kgqa.config import Settings
     from retrieval.embedding import model_path
 
     embed = HuggingFaceEmbedding(model_name=str(model_path(Settings().model)), device="cpu")
@@ -269,7 +269,7 @@ def run_perf(
     out_dir: Path | None = None, say: Say | None = None, n_filings: int | None = None, seed: int = 0,
 ) -> dict[str, Any]:
     """Measure everything; write ``perf.json``, ``perf.md`` and ``perf-*.png`` into ``eval/reports``."""
-    from kgqa.config import Settings
+    from core.config import Settings
 
     set_offline_env()
     say = say or (lambda _m: None)

@@ -21,9 +21,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from core.interfaces import GraphStore
+from core.values import same_number
 from kg.resolve import norm_key
-from kg.store import GraphStore
-from kgqa.values import same_number
 
 SYMMETRIC = {"COMPETES_WITH"}
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import networkx as nx
 
-from kg.store import GraphStore
+from core.interfaces import GraphStore
 
 FORMATS = ("graphml", "json", "neo4j")
 NODE_HEADER = ["id:ID", "name", ":LABEL", "aliases:string[]", "evidence_count:int", "evidence"]

@@ -2,7 +2,7 @@
 
 Works offline on any report: capitalisation and noun-phrase cues, table structure (row labels,
 column headers), cue words for verbs and entity classes read from ``kg/data``, the value
-parser of :mod:`kgqa.values`, and spaCy POS/dependency/NER when the model is installed.
+parser of :mod:`core.values`, and spaCy POS/dependency/NER when the model is installed.
 
 The result is a JSON-ready dict (cached per document sha256 by the pipeline)::
 
@@ -21,9 +21,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.types import Document, Unit
+from core.values import Value, find_values
 from kg import lexicon as lx
-from kgqa.types import Document, Unit
-from kgqa.values import Value, find_values
 
 EXTRACT_VERSION = 4
 

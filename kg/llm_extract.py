@@ -4,22 +4,21 @@ kept only when their evidence is verified against the source text.
 Used by the graph pipeline when ``settings.llm_extract`` is on (and an LLM is configured)::
 
     from kg.llm_extract import llm_extract, llm_extractions
-    from kgqa.llm import make_llm
 
-    llm = make_llm(settings)
+    llm = engine.llm.make_chat(settings)   # any core.interfaces.ChatModel
     # either: per-document extraction dicts, merged by the resolver with the rule-based ones
     extra, stats = llm_extractions(llm, docs, units)
     entities, facts = resolve(rule_extractions + extra)
     # or: ready entities and facts of the LLM alone
     entities, facts, stats = llm_extract(llm, docs, units)
 
-**Inputs.** ``docs``: the :class:`~kgqa.types.Document` objects (a sequence, or a mapping
+**Inputs.** ``docs``: the :class:`~core.types.Document` objects (a sequence, or a mapping
 ``id -> Document``; anything with ``id``, ``raw`` and ``title``). ``units``: the
-:class:`~kgqa.types.Unit` list of those documents (other documents' units are ignored).
+:class:`~core.types.Unit` list of those documents (other documents' units are ignored).
 
 **What the LLM sees.** Consecutive units of one document, up to ``batch_chars`` characters per
 call, each numbered and JSON-quoted between ``<<<UNIT n>>>`` markers (document text is data;
-see :func:`kgqa.llm_answer.quote_data`). It must answer with one JSON object of ``entities``,
+see :func:`core.safety.quote_data`). It must answer with one JSON object of ``entities``,
 ``relations`` and ``metrics``, each item carrying the unit number and an exact ``evidence`` quote.
 
 **What is kept** (everything else is discarded and counted in ``stats``):
@@ -32,12 +31,12 @@ see :func:`kgqa.llm_answer.quote_data`). It must answer with one JSON object of 
 * a relation's object, and an entity's name, must occur in the evidence unit; a subject must
   occur in that unit or in the document title (so "The company acquired ..." may name the
   report's company). -> ``discarded_name``
-* a metric's value must parse (:func:`kgqa.values.find_values`) and be the same quantity as a
+* a metric's value must parse (:func:`core.values.find_values`) and be the same quantity as a
   value written in the evidence quote; the stored surface, value, unit and range are the
   document's, not the model's. A period is kept only if its year occurs in the unit or its
   section. -> ``discarded_value``
 
-**Output.** Every returned :class:`~kgqa.types.Fact` and :class:`~kgqa.types.Entity` carries
+**Output.** Every returned :class:`~core.types.Fact` and :class:`~core.types.Entity` carries
 ``Evidence(doc, start, end, text)`` with ``doc.raw[start:end] == text``. By default (``evidence="unit"``)
 the span is the whole unit, like the rule-based extractor's, so identical facts merge their
 evidence; ``evidence="quote"`` stores the verified quote's own span instead. Either way the
@@ -60,8 +59,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from kgqa.types import Document, Entity, Evidence, Fact, Unit
-from kgqa.values import Value, find_values, same_number
+from core.interfaces import ChatModel
+from core.safety import quote_data
+from core.types import Document, Entity, Evidence, Fact, Unit
+from core.values import Value, find_values, same_number
 
 ENTITY_TYPES = ("Company", "Segment", "Product", "Person", "Technology", "Metric", "Scenario", "Indicator")
 RELATION_TYPES = (
@@ -90,7 +91,7 @@ Rules:
 
 
 def llm_extract(
-    llm: Any,
+    llm: ChatModel,
     docs: Sequence[Document] | Mapping[str, Document],
     units: Sequence[Unit],
     **options: Any,
@@ -112,7 +113,7 @@ def llm_extract(
 
 
 def llm_extractions(
-    llm: Any,
+    llm: ChatModel,
     docs: Sequence[Document] | Mapping[str, Document],
     units: Sequence[Unit],
     *,
@@ -142,7 +143,7 @@ def llm_extractions(
         if u.doc in doc_map:
             by_doc.setdefault(u.doc, []).append(u)
     t_end = time.monotonic() + deadline_s if deadline_s else None
-    per_call = call_timeout_s or float(getattr(llm, "timeout", None) or getattr(llm, "request_timeout", None) or 60.0) + 5.0
+    per_call = call_timeout_s or float(llm.timeout_s) + 5.0
     out: list[dict[str, Any]] = []
     for doc_id, doc_units in by_doc.items():
         doc = doc_map[doc_id]
@@ -192,7 +193,7 @@ def find_quote(raw: str, start: int, end: int, quote: str) -> tuple[int, int] | 
     p = seg.find(q)
     if p >= 0:
         return start + p, start + p + len(q)
-    from retrieval.normalize import normalize
+    from core.normalize import normalize
 
     local = normalize(seg)
     words = normalize(q).text.split()
@@ -363,8 +364,6 @@ def _batches(units: list[Unit], batch_chars: int) -> Iterable[list[Unit]]:
 
 
 def _user_message(doc: Any, batch: list[Unit]) -> str:
-    from kgqa.llm_answer import quote_data
-
     lines = [f"DOCUMENT: {quote_data(getattr(doc, 'title', '') or doc.id)}", ""]
     for k, u in enumerate(batch, 1):
         sec = f"section: {quote_data(u.section)}\n" if u.section else ""
@@ -373,18 +372,8 @@ def _user_message(doc: Any, batch: list[Unit]) -> str:
     return "\n".join(lines)
 
 
-def _call(llm: Any, user: str, timeout_s: float) -> str:
-    from llama_index.core.llms import ChatMessage
-
-    from kgqa.llm_answer import _bounded
-
-    msgs = [ChatMessage(role="system", content=SYSTEM_PROMPT), ChatMessage(role="user", content=user)]
-
-    def produce(put: Callable[[str], None]) -> None:
-        content = llm.chat(msgs).message.content
-        put(content if isinstance(content, str) else "")
-
-    return "".join(_bounded(produce, timeout_s))
+def _call(llm: ChatModel, user: str, timeout_s: float) -> str:
+    return llm.chat([("system", SYSTEM_PROMPT), ("user", user)], timeout_s)
 
 
 def _parse_json(reply: str) -> dict[str, Any] | None:

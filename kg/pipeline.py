@@ -15,11 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.config import Settings
+from core.interfaces import ChatModel, GraphStore
+from core.types import Document, Unit
 from kg.extract import EXTRACT_VERSION, extract_document
+from kg.llm_extract import llm_extractions
 from kg.resolve import resolve
-from kg.store import GraphStore
-from kgqa.config import Settings
-from kgqa.types import Document, Unit
+from kg.store import NetworkXGraphStore
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +95,17 @@ def check_evidence(store: GraphStore, docs: list[Document]) -> int:
 
 def build_store(docs: list[Document], units: list[Unit], previous: Path | None = None,
                 unchanged: set[str] | None = None, cache_dir: Path | None = None,
-                settings: Settings | None = None, stats: dict[str, Any] | None = None) -> tuple[GraphStore, int]:
+                settings: Settings | None = None, stats: dict[str, Any] | None = None,
+                chat: ChatModel | None = None) -> tuple[NetworkXGraphStore, int]:
     extractions, reused = extract_all(docs, units, previous, unchanged, cache_dir)
-    if settings is not None and settings.llm_extract and settings.llm != "none":
-        extra, llm_stats = _llm_extractions(docs, units, previous, unchanged or set(), cache_dir, settings)
+    if settings is not None and settings.llm_extract and chat is not None:
+        extra, llm_stats = _llm_extractions(docs, units, previous, unchanged or set(), cache_dir, chat)
         extractions += extra
         if stats is not None:
             stats["llm_extract"] = llm_stats
     entities, facts = resolve(extractions)
     facts = [f for f in facts if f.evidence]
-    store = GraphStore.from_records(entities, facts, {"documents": len(docs), "extract_version": EXTRACT_VERSION})
+    store = NetworkXGraphStore.from_records(entities, facts, {"documents": len(docs), "extract_version": EXTRACT_VERSION})
     return store, reused
 
 
@@ -119,12 +122,16 @@ def build_graph(
     previous: Path | None,
     unchanged: set[str],
     settings: Settings,
+    chat: ChatModel | None = None,
 ) -> dict[str, Any]:
-    """Extract, resolve and write ``out_dir/graph.json``; return counts for the manifest."""
+    """Extract, resolve and write ``out_dir/graph.json``; return counts for the manifest.
+
+    ``chat`` proposes extra facts when ``settings.llm_extract`` is on (verified by kg.llm_extract).
+    """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     extra_stats: dict[str, Any] = {}
-    store, reused = build_store(docs, units, previous, unchanged, out_dir, settings, extra_stats)
+    store, reused = build_store(docs, units, previous, unchanged, out_dir, settings, extra_stats, chat)
     bad = check_evidence(store, docs)
     if bad:
         log.warning("%d evidence spans do not match their text", bad)
@@ -140,14 +147,12 @@ def build_graph(
 
 def _llm_extractions(
     docs: list[Document], units: list[Unit], previous: Path | None, unchanged: set[str],
-    cache_dir: Path | None, settings: Settings,
+    cache_dir: Path | None, chat: ChatModel,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """LLM-proposed facts (verified against the text by kg.llm_extract), cached per document hash.
 
     Only new or changed documents are sent to the endpoint; unchanged ones reuse the cache.
     """
-    from kg.llm_extract import llm_extractions
-
     out: list[dict[str, Any]] = []
     todo: list[Document] = []
     for d in docs:
@@ -162,10 +167,8 @@ def _llm_extractions(
             todo.append(d)
     stats: dict[str, Any] = {"documents_sent": len(todo)}
     if todo:
-        from kgqa.llm import make_llm
-
         wanted = {d.id for d in todo}
-        extra, llm_stats = llm_extractions(make_llm(settings), todo, [u for u in units if u.doc in wanted], deadline_s=600)
+        extra, llm_stats = llm_extractions(chat, todo, [u for u in units if u.doc in wanted], deadline_s=600)
         stats.update(llm_stats)
         by_doc: dict[str, list[dict[str, Any]]] = {}
         for e in extra:

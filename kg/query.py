@@ -18,7 +18,7 @@ Four routes, tried in order; each returns ``None`` when it is unsure:
   qualifier fit the question best.
 
 Nothing here knows the corpus: cue words come from ``kg/data/query_cues.json`` and
-:mod:`kgqa.values`; names come from the graph.
+:mod:`core.values`; names come from the graph.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core.interfaces import GraphStore
+from core.types import Entity, Fact
+from core.values import find_values, format_value
 from kg import lexicon as lx
 from kg.resolve import norm_key
-from kg.store import GraphStore
-from kgqa.types import Entity, Fact
-from kgqa.values import find_values, format_value
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -29,8 +29,8 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
+from core.types import Entity, Evidence, Fact
 from kg import lexicon as lx
-from kgqa.types import Entity, Evidence, Fact
 
 MAX_EVIDENCE = 25
 

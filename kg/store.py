@@ -4,9 +4,9 @@ Nodes are entities (``type``, ``name``, ``aliases``, ``evidence``, ``attrs``); e
 an edge. A relation fact goes from its subject to its object; a metric fact goes from its
 subject to the metric's node (``metric:<slug>``) and carries the typed value.
 
->>> from kgqa.types import Entity, Evidence, Fact
+>>> from core.types import Entity, Evidence, Fact
 >>> ev = Evidence("r.txt", 0, 12, "Acme is big.")
->>> g = GraphStore.from_records([Entity("company:acme", "Company", "Acme", ["ACME Corp"], [ev])], [])
+>>> g = NetworkXGraphStore.from_records([Entity("company:acme", "Company", "Acme", ["ACME Corp"], [ev])], [])
 >>> [e.id for e in g.find("acme corp")]
 ['company:acme']
 """
@@ -24,15 +24,12 @@ from typing import Any
 
 import networkx as nx
 
+from core.errors import GraphUnavailable
+from core.types import Entity, Evidence, Fact
+from core.values import same_number
 from kg.resolve import norm_key
-from kgqa.types import Entity, Evidence, Fact
-from kgqa.values import same_number
 
 GRAPH_FORMAT = 1
-
-
-class GraphError(RuntimeError):
-    """The graph file is missing or unreadable; the message says what to do."""
 
 
 def _ev_dict(e: Evidence) -> dict[str, Any]:
@@ -55,7 +52,7 @@ def fact_from_dict(d: dict[str, Any]) -> Fact:
     return Fact(**d)
 
 
-class GraphStore:
+class NetworkXGraphStore:
     """Entities and facts with lookup by id, name, alias and fuzzy name."""
 
     def __init__(self, entities: dict[str, Entity], facts: list[Fact], meta: dict[str, Any] | None = None) -> None:
@@ -78,7 +75,7 @@ class GraphStore:
     # ---- construction / persistence -----------------------------------------------------
 
     @classmethod
-    def from_records(cls, entities: list[Entity], facts: list[Fact], meta: dict[str, Any] | None = None) -> GraphStore:
+    def from_records(cls, entities: list[Entity], facts: list[Fact], meta: dict[str, Any] | None = None) -> NetworkXGraphStore:
         return cls({e.id: e for e in entities}, list(facts), meta)
 
     def to_networkx(self) -> nx.MultiDiGraph:
@@ -107,19 +104,19 @@ class GraphStore:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: Path) -> GraphStore:
+    def load(cls, path: Path) -> NetworkXGraphStore:
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             g = nx.node_link_graph(data, directed=True, multigraph=True, edges="links")
         except FileNotFoundError as exc:
-            raise GraphError(f"no graph at {path}: build the index with kgqa ingest") from exc
+            raise GraphUnavailable(f"no graph at {path}: build the index with kgqa ingest") from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise GraphError(f"graph at {path} is unreadable ({type(exc).__name__}: {exc}); rebuild the index") from exc
+            raise GraphUnavailable(f"graph at {path} is unreadable ({type(exc).__name__}: {exc}); rebuild the index") from exc
         return cls.from_networkx(g)
 
     @classmethod
-    def from_networkx(cls, g: nx.MultiDiGraph) -> GraphStore:
+    def from_networkx(cls, g: nx.MultiDiGraph) -> NetworkXGraphStore:
         entities = {}
         for nid, d in g.nodes(data=True):
             entities[nid] = Entity(nid, d.get("type", ""), d.get("name", nid), list(d.get("aliases", [])),

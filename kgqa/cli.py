@@ -1,7 +1,11 @@
-"""The ``kgqa`` command line. Heavy libraries are imported inside commands, so ``--help``
-and input errors answer in a fraction of a second.
+"""The ``kgqa`` command line: parse flags, call the engine, print.
 
-Errors are one line on stderr and exit code 1 (set ``KGQA_DEBUG=1`` for a traceback).
+The engine (and with it numpy, faiss, torch ...) is imported inside the commands that need
+it, so ``--help`` and input errors answer in a fraction of a second. Sub-commands owned by
+the floors below (``graph``, ``eval``, ``bench``, ``serve``) are plain imports registered here.
+
+Errors are one line on stderr: every :class:`~core.errors.KgqaError` exits with its
+``exit_code`` (1), usage errors with 2 (set ``KGQA_DEBUG=1`` for a traceback).
 """
 
 from __future__ import annotations
@@ -14,7 +18,13 @@ from typing import Annotated, Any
 
 import typer
 
-from kgqa.config import Settings, set_offline_env
+from core.config import Settings, set_offline_env
+from core.errors import KgqaError, QuestionError
+from core.validation import check_question
+from eval import bench_cli
+from eval import cli as eval_cli
+from kgqa.graph_cli import graph_app
+from ui import cli as ui_cli
 
 set_offline_env()
 
@@ -30,15 +40,8 @@ IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder (de
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
 
 
-class UserError(Exception):
-    """An error whose message is all the user needs."""
-
-
 def _settings(config: Path | None, **overrides: Any) -> Settings:
-    try:
-        return Settings.load(config, overrides=overrides)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"bad settings: {exc}") from exc
+    return Settings.load(config, overrides=overrides)
 
 
 def _err(msg: str) -> None:
@@ -55,7 +58,7 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Index documents. Unchanged files are skipped, changed ones replaced, deleted ones dropped."""
-    from retrieval.index import build_index
+    from engine.ingest import build_index
 
     settings = _settings(config, index_dir=index)
     say = (lambda m: None) if quiet else (lambda m: _err(m))
@@ -91,11 +94,11 @@ def ask(
     settings = _settings(config, **overrides)
     if not jsonl:
         if question is None:
-            raise UserError('give a question, e.g. kgqa ask "What was Twilio\'s fiscal 2024 revenue?", or use --jsonl')
-        from kgqa.validation import check_question
-
+            raise QuestionError('give a question, e.g. kgqa ask "What was revenue in 2024?", or use --jsonl')
         check_question(question, settings.max_question_chars)  # before loading anything heavy
-    qa = _open(settings)
+    from engine.qa import open_qa
+
+    qa = open_qa(settings, progress=sys.stderr.isatty(), say=_err)
     if jsonl:
         _ask_jsonl(qa, k)
         return
@@ -107,25 +110,7 @@ def ask(
         _print_answer(answer)
 
 
-def _open(settings: Settings):  # type: ignore[no-untyped-def]
-    from kgqa.qa import QA
-    from retrieval.index import resolve_current
-
-    if resolve_current(settings.index_dir) is None:
-        _err(f"no index at {settings.index_dir}; building it from {settings.corpus_dir} (first use)")
-    qa = QA.open_or_build(settings, progress=sys.stderr.isatty(), say=_err)
-    if settings.llm and settings.llm != "none":
-        try:
-            from kgqa.llm import attach_llm
-        except ImportError as exc:
-            raise UserError("LLM support is not installed: pip install -e '.[llm]'") from exc
-        attach_llm(qa, settings)
-    return qa
-
-
 def _ask_jsonl(qa: Any, k: int | None) -> None:
-    from kgqa.qa import QuestionError
-
     failed = 0
     for line_no, line in enumerate(sys.stdin, 1):
         if not line.strip():
@@ -164,23 +149,10 @@ def _print_answer(answer: Any) -> None:
     con.print(f"\n[dim]route: {answer.route} · mode: {answer.mode} · {tm.get('total', 0):.0f} ms[/]")
 
 
-# Sub-applications owned by other folders, mounted when present.
-def _mount() -> None:
-    for module, attr, name in (("kg.cli", "graph_app", "graph"),):
-        try:
-            mod = __import__(module, fromlist=[attr])
-            app.add_typer(getattr(mod, attr), name=name)
-        except ImportError:
-            pass
-    for module, attr in (("eval.cli", "register"), ("ui.cli", "register"), ("eval.bench_cli", "register")):
-        try:
-            mod = __import__(module, fromlist=[attr])
-            getattr(mod, attr)(app)
-        except ImportError:
-            pass
-
-
-_mount()
+app.add_typer(graph_app, name="graph")
+eval_cli.register(app)
+bench_cli.register(app)
+ui_cli.register(app)
 
 
 def main() -> None:
@@ -204,18 +176,17 @@ def main() -> None:
         if os.environ.get("KGQA_DEBUG"):
             raise
         _err(_describe(exc))
-        sys.exit(1)
+        sys.exit(exc.exit_code if isinstance(exc, KgqaError) else 1)
 
 
 def _describe(exc: Exception) -> str:
-    name = type(exc).__name__
-    if name in {"UserError", "IndexError_", "QuestionError", "LoadError", "ModelNotFound", "LLMError"}:
+    if isinstance(exc, KgqaError):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return f"file not found: {exc.filename}"
     if isinstance(exc, PermissionError):
         return f"permission denied: {exc.filename}"
-    return f"{name}: {exc}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ section, so an answer sentence is never cut in two.
 
 from __future__ import annotations
 
-from kgqa.types import Chunk, Document, Unit
+from core.types import Chunk, Document, Unit
 from retrieval.layout import RawUnit, parse_units
 
 

@@ -1,4 +1,4 @@
-"""Load .txt, .md, .html and .pdf files into :class:`~kgqa.types.Document` records.
+"""Load .txt, .md, .html and .pdf files into :class:`~core.types.Document` records.
 
 A file that is binary, empty or not valid UTF-8 is skipped with a warning naming it;
 the rest of the folder still loads.
@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from kgqa.types import Document
-from retrieval.normalize import Normalized, normalize
+from core.errors import DocumentError
+from core.normalize import Normalized, normalize
+from core.types import DocRecord, Document
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,10 @@ class Skipped:
     reason: str
 
 
-class LoadError(ValueError):
-    """A file cannot be ingested; the message says why in words a user can act on."""
+def document_from_record(r: DocRecord) -> Document:
+    """A document kept from a previous index state, rebuilt from its stored raw text."""
+    norm = _html_text(r.raw) if r.kind == "html" else normalize(r.raw)
+    return Document(r.id, r.path, r.title, r.kind, r.raw, norm.text, r.sha256, r.meta, r.page_starts, norm.starts, norm.ends)
 
 
 def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
@@ -57,7 +60,7 @@ def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
         elif p.is_file():
             found.append((p, p.parent))
         else:
-            raise LoadError(f"no such file or folder: {p}")
+            raise DocumentError(f"no such file or folder: {p}")
     return found
 
 
@@ -74,23 +77,23 @@ def load_documents(
     for f, root in discover(paths):
         try:
             docs.append(load_file(f, root, max_bytes=max_bytes))
-        except LoadError as exc:
+        except DocumentError as exc:
             log.warning("skipped %s: %s", f, exc)
             skipped.append(Skipped(str(f), str(exc)))
     return docs, skipped
 
 
 def load_file(path: Path, root: Path | None = None, max_bytes: int = 50 * 1024 * 1024) -> Document:
-    """Load one file. Raises :class:`LoadError` for binary, empty, undecodable or unsupported files."""
+    """Load one file. Raises :class:`DocumentError` for binary, empty, undecodable or unsupported files."""
     path = Path(path)
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
-        raise LoadError(f"unsupported file type {path.suffix or '(none)'} (use .txt, .md, .html or .pdf)")
+        raise DocumentError(f"unsupported file type {path.suffix or '(none)'} (use .txt, .md, .html or .pdf)")
     data = path.read_bytes()
     if len(data) > max_bytes:
-        raise LoadError(f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+        raise DocumentError(f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
     if not data.strip():
-        raise LoadError("empty file")
+        raise DocumentError("empty file")
     doc_id = path.name if root is None else path.resolve().relative_to(Path(root).resolve()).as_posix()
     sha = hashlib.sha256(data).hexdigest()
     meta = _manifest_meta(path, root, doc_id)
@@ -102,7 +105,7 @@ def load_file(path: Path, root: Path | None = None, max_bytes: int = 50 * 1024 *
         raw = decode(data)
         norm = _html_text(raw) if kind == "html" else normalize(raw)
     if not norm.text.strip():
-        raise LoadError("no text could be extracted")
+        raise DocumentError("no text could be extracted")
     title = str(meta.get("title") or guess_title(norm, raw, kind) or path.stem)
     return Document(
         id=doc_id,
@@ -125,14 +128,14 @@ def decode(data: bytes) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise LoadError("not valid UTF-16 despite its byte-order mark") from exc
+            raise DocumentError("not valid UTF-16 despite its byte-order mark") from exc
     head = data[:8192]
     if b"\x00" in head or _control_ratio(head) > 0.05:
-        raise LoadError("binary file")
+        raise DocumentError("binary file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise LoadError(
+        raise DocumentError(
             f"not valid UTF-8 (byte {exc.start}); save it as UTF-8 and ingest it again"
         ) from exc
 
@@ -195,11 +198,11 @@ def _pdf_text(data: bytes) -> tuple[str, tuple[int, ...]]:
             parts.append(text)
             pos += len(text) + len(PAGE_BREAK)
     except (PdfReadError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
-        raise LoadError(f"unreadable PDF ({exc})") from exc
+        raise DocumentError(f"unreadable PDF ({exc})") from exc
     except Exception as exc:  # pypdf raises many internal types on damaged files
         if "cryptography" in str(exc):
-            raise LoadError("encrypted PDF: install pypdf[crypto]") from exc
-        raise LoadError(f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
+            raise DocumentError("encrypted PDF: install pypdf[crypto]") from exc
+        raise DocumentError(f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
     return PAGE_BREAK.join(parts), tuple(starts)
 
 

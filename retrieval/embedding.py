@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from kgqa.config import set_offline_env
+from core.config import set_offline_env
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 

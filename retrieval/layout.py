@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from kgqa.types import UnitKind
+from core.types import UnitKind
 
 DATA = Path(__file__).resolve().parent / "data"
 SECTION_SEP = " > "

@@ -121,6 +121,9 @@ class BM25Index:
 
         return cls(bm25s.BM25.load(str(folder)))
 
+    def __len__(self) -> int:
+        return int(self.model.scores["num_docs"])  # type: ignore[attr-defined]
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every text for ``query`` and its synonyms (zeros when no word is known)."""
         vocab = self.model.vocab_dict  # type: ignore[attr-defined]

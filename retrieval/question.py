@@ -15,28 +15,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from kgqa.values import Value, find_values
+from core.types import QuestionAnalysis
+from core.values import find_values
 from retrieval.lexical import tokenize
 
 _DATA = Path(__file__).resolve().parent / "data" / "question_types.json"
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionAnalysis:
-    """The parts of a question the retriever and answerers use."""
-
-    text: str
-    answer_type: str
-    kinds: tuple[str, ...]  # value kinds that can answer, best first
-    tokens: tuple[str, ...]  # stemmed content words
-    values: tuple[Value, ...]  # quantities named in the question ("in 2028", "13%")
-    wants_range: bool
-    sides: tuple[str, ...] = ()  # the two things compared, for comparisons
-    aggregate_money: bool = False  # asks for a total (revenue, guidance ...), not a per-unit price
 
 
 @cache

@@ -3,53 +3,34 @@
 A question costs one encoder forward pass: unit vectors are computed at ingest, so
 re-scoring the sentences of the retrieved chunks is a matrix-vector product.
 
-Each stage can be switched off in :class:`~kgqa.config.Settings` (``use_dense``,
+Each stage can be switched off in :class:`~core.config.Settings` (``use_dense``,
 ``use_bm25``, ``use_rescoring``) so the evaluation measures what each contributes.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from kgqa.config import Settings
-from kgqa.types import Chunk, Passage, Unit
-from retrieval.index import Index
-from retrieval.question import QuestionAnalysis, analyze
-
-
-@dataclass(slots=True)
-class ScoredUnit:
-    """A candidate unit with the features the answerer ranks on."""
-
-    unit: Unit
-    score: float
-    dense: float
-    lexical: float
-    chunk_prior: float
-
-
-@dataclass(slots=True)
-class SearchResult:
-    question: QuestionAnalysis
-    passages: list[Passage]
-    chunk_ids: list[int]
-    units: list[ScoredUnit]
-    timings_ms: dict[str, float] = field(default_factory=dict)
+from core.config import Settings
+from core.interfaces import Embedder
+from core.types import Chunk, Passage, QuestionAnalysis, ScoredUnit, SearchResult
+from retrieval.question import analyze
+from retrieval.store import RetrievalIndex
 
 
 class Retriever:
-    """Searches one loaded :class:`~retrieval.index.Index`."""
+    """Searches one :class:`~retrieval.store.RetrievalIndex` (documents + dense + lexical indexes)."""
 
-    def __init__(self, index: Index, settings: Settings) -> None:
+    def __init__(self, index: RetrievalIndex, settings: Settings, encoder: Embedder | None = None) -> None:
         self.index = index
         self.settings = settings
-        self._encoder = None
+        self._encoder = encoder
 
     @property
-    def encoder(self):  # type: ignore[no-untyped-def]
+    def encoder(self) -> Embedder:
+        """The query encoder, loaded on first use (once per process)."""
         if self._encoder is None:
             from retrieval.embedding import query_embedder
 
@@ -73,12 +54,10 @@ class Retriever:
         t = time.perf_counter()
         fused: dict[int, float] = {}
         if s.use_dense and qv is not None:
-            _, ids = self.index.chunk_index.search(qv[None, :].astype(np.float32), min(s.dense_k, n_chunks))
-            for rank, cid in enumerate(ids[0]):
-                if cid >= 0:
-                    fused[int(cid)] = fused.get(int(cid), 0.0) + 1.0 / (s.rrf_k + rank + 1)
-        if s.use_bm25 and self.index.bm25_chunks is not None:
-            bm = self.index.bm25_chunks.scores(question)
+            for rank, (cid, _) in enumerate(self.index.chunk_dense.search(qv, min(s.dense_k, n_chunks))):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (s.rrf_k + rank + 1)
+        if s.use_bm25:
+            bm = self.index.chunk_lexical.scores(question)
             order = np.argsort(-bm)[: s.bm25_k]
             for rank, cid in enumerate(order):
                 if bm[cid] > 0:
@@ -87,37 +66,41 @@ class Retriever:
         timings["retrieve"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
-        # candidates: units of the top chunks, plus the best units corpus-wide by vector and by BM25
+        units = self._rescore(question, qv, ranked, k)
+        timings["rescore"] = (time.perf_counter() - t) * 1000
+        passages = [self._passage(self.index.chunks[cid], sc) for cid, sc in ranked[:k]]
+        return SearchResult(qa, passages, [cid for cid, _ in ranked[:k]], units, timings)
+
+    def _rescore(self, question: str, qv: np.ndarray | None, ranked: list[tuple[int, float]], k: int) -> list[ScoredUnit]:
+        """Candidate units (those of the top chunks, plus the best units corpus-wide by vector and
+        by BM25), scored on their own closeness, keyword weight and their chunk's rank."""
+        s = self.settings
+        index = self.index
         cand_chunks = [cid for cid, _ in ranked[: max(k * 2, 8)]]
         top = ranked[0][1] if ranked else 1.0
         prior = {cid: sc / top for cid, sc in ranked}
-        cand: set[int] = {uid for cid in cand_chunks for uid in self.index.chunks[cid].units}
-        dense_u = self.index.unit_vecs @ qv if qv is not None else np.zeros(len(self.index.units), np.float32)
-        if self.index.bm25_units is not None and s.use_bm25:
-            lex_u = self.index.bm25_units.scores(question)
-        else:
-            lex_u = np.zeros(len(self.index.units), np.float32)
+        cand: set[int] = {uid for cid in cand_chunks for uid in index.chunks[cid].units}
+        lex_u = index.unit_lexical.scores(question) if s.use_bm25 else np.zeros(len(index.units), np.float32)
         lex_max = float(lex_u.max()) if len(lex_u) and lex_u.max() > 0 else 1.0
         if s.use_rescoring:
             if s.use_dense and qv is not None:
-                cand.update(int(i) for i in np.argsort(-dense_u)[:20])
+                cand.update(uid for uid, _ in index.unit_dense.search(qv, 20))
             if s.use_bm25:
                 cand.update(int(i) for i in np.argsort(-lex_u)[:20] if lex_u[i] > 0)
+        ids = list(cand)
+        dense_u = index.unit_dense.scores(qv, ids) if qv is not None else np.zeros(len(ids), np.float32)
         units: list[ScoredUnit] = []
-        for uid in cand:
-            u = self.index.units[uid]
-            d = float(dense_u[uid])
+        for uid, d in zip(ids, dense_u.tolist(), strict=True):
+            u = index.units[uid]
             lx = float(lex_u[uid]) / lex_max
             cp = prior.get(u.chunk, 0.0)
             if s.use_rescoring:
                 score = 0.55 * d + 0.25 * lx + 0.20 * cp
             else:  # without re-scoring, units inherit their chunk's rank (document order within it)
-                score = cp - 1e-4 * (uid - self.index.chunks[u.chunk].units[0])
-            units.append(ScoredUnit(u, score, d, lx, cp))
+                score = cp - 1e-4 * (uid - index.chunks[u.chunk].units[0])
+            units.append(ScoredUnit(u, score, float(d), lx, cp))
         units.sort(key=lambda x: -x.score)
-        timings["rescore"] = (time.perf_counter() - t) * 1000
-        passages = [self._passage(self.index.chunks[cid], sc) for cid, sc in ranked[:k]]
-        return SearchResult(qa, passages, [cid for cid, _ in ranked[:k]], units, timings)
+        return units
 
     def _passage(self, c: Chunk, score: float) -> Passage:
         return Passage(doc=c.doc, chunk_id=c.key, score=score, section=c.section, text=c.text)

@@ -14,7 +14,7 @@ os.environ.update(
     TOKENIZERS_PARALLELISM="false",
 )
 
-from kgqa.config import Settings
+from core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -34,7 +34,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def built_index(settings: Settings) -> Path:
     """The bundled corpus indexed once per session with the real model."""
-    from retrieval.index import build_index
+    from engine.ingest import build_index
 
     build_index([CORPUS], settings)
     return settings.index_dir
@@ -42,7 +42,7 @@ def built_index(settings: Settings) -> Path:
 
 @pytest.fixture(scope="session")
 def qa(built_index: Path, settings: Settings):  # type: ignore[no-untyped-def]
-    from kgqa.qa import QA
+    from engine.qa import QA
 
     return QA.load(built_index, settings)
 

@@ -29,8 +29,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kgqa.config import Settings, set_offline_env
-from kgqa.types import Answer
+from core.config import Settings, set_offline_env
+from core.errors import DocumentError, LLMError, QuestionError, UploadError
+from core.types import Answer
+from engine.llm import OLLAMA_URL, make_chat, make_llm, provider
+from engine.qa import QA
+from retrieval.documents import load_file
+from retrieval.store import RetrievalIndex
 
 set_offline_env()
 
@@ -299,16 +304,12 @@ def theme() -> gr.themes.Base:
     )
 
 
-class UploadError(ValueError):
-    """An uploaded file cannot be ingested; the message is shown to the user."""
-
-
 class Workspace:
     """The state shared by all sessions: the QA object, its graph view, uploads."""
 
     def __init__(
         self,
-        qa: Any,
+        qa: QA,
         settings: Settings | None = None,
         graph_provider: Callable[[Any], Any] | None = None,
         uploads_dir: Path | None = None,
@@ -328,7 +329,7 @@ class Workspace:
     # ---- shared views -------------------------------------------------------------------------
 
     @property
-    def index(self) -> Any:
+    def index(self) -> RetrievalIndex:
         return self.qa.index
 
     def graph(self) -> GraphView:
@@ -338,7 +339,7 @@ class Workspace:
             if self._graph is not None and self._graph[0] == id(index):
                 return self._graph[1]
             try:
-                store = self.graph_provider(index) if self.graph_provider else getattr(index, "graph", None)
+                store = self.graph_provider(index) if self.graph_provider else self.qa.graph
             except Exception as exc:
                 log.warning("graph could not be loaded: %s", exc)
                 store = None
@@ -381,7 +382,7 @@ class Workspace:
         try:
             answer = self.qa.ask(turn.asked)
         except Exception as exc:  # QuestionError and friends: shown in the chat, never a crash
-            turn.error = str(exc) if type(exc).__name__ == "QuestionError" else f"{type(exc).__name__}: {exc}"
+            turn.error = str(exc) if isinstance(exc, QuestionError) else f"{type(exc).__name__}: {exc}"
             turn.latency_ms = (time.perf_counter() - t0) * 1000
         else:
             turn.latency_ms = (time.perf_counter() - t0) * 1000
@@ -412,17 +413,15 @@ class Workspace:
         t0 = time.perf_counter()
         final: Answer | None = None
         try:
-            from kgqa.llm_answer import stream_answer
-
-            for item in stream_answer(self.qa, turn.asked):
+            for item in self.qa.stream(turn.asked):
                 if isinstance(item, Answer):
                     final = item
                 elif item:
                     turn.text += item
                     yield conversation_html(shown), gr.update(), turns, ""
         except Exception as exc:  # QuestionError and friends: shown in the chat, never a crash
-            turn.error = str(exc) if type(exc).__name__ == "QuestionError" else f"{type(exc).__name__}: {exc}"
-            if type(exc).__name__ != "QuestionError":
+            turn.error = str(exc) if isinstance(exc, QuestionError) else f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, QuestionError):
                 log.warning("streamed answer failed: %s: %s", type(exc).__name__, exc)
         turn.streaming = False
         turn.latency_ms = (time.perf_counter() - t0) * 1000
@@ -455,11 +454,12 @@ class Workspace:
     # ---- LLM settings (server-wide: the QA object is shared by every session) -------------------
 
     def llm_on(self) -> bool:
-        return hasattr(self.qa.answerer, "stream")  # a kgqa.llm_answer.LLMAnswerer is attached
+        return self.qa.llm is not None
 
     def llm_settings(self) -> Settings | None:
         """The settings of the attached LLM (``None`` when answers are offline)."""
-        return getattr(self.qa.answerer, "settings", None) if self.llm_on() else None
+        llm = self.qa.llm
+        return llm.settings if llm is not None else None
 
     def llm_label(self) -> str:
         s = self.llm_settings()
@@ -472,8 +472,6 @@ class Workspace:
         s = self.llm_settings()
         if s is None:
             return "info", "Offline answers: no LLM attached; every sentence is read off the reports."
-        from kgqa.llm import OLLAMA_URL, provider
-
         p = provider(s)
         url = s.llm_base_url or (OLLAMA_URL if p == "ollama" else "")
         return "ok", (
@@ -490,8 +488,6 @@ class Workspace:
         s = self.llm_settings()
         if s is None:
             return gr.update(value="none"), gr.update(), gr.update(), gr.update(), gr.update()
-        from kgqa.llm import provider
-
         return (gr.update(value=provider(s)), gr.update(value=s.llm_base_url), gr.update(value=s.llm_model),
                 gr.update(value=s.llm_api_key_env), gr.update(value=s.llm_timeout_s))
 
@@ -504,8 +500,6 @@ class Workspace:
         file or the log. Without one, the key is read from the environment variable
         ``key_env`` (the default is ``KGQA_LLM_API_KEY``), as on the command line.
         """
-        from kgqa.llm import LLMError, attach_llm, make_llm, provider
-
         name = (provider_name or "none").strip() or "none"
         url = (base_url or "").strip()
         env = (key_env or "").strip() or "KGQA_LLM_API_KEY"
@@ -514,7 +508,7 @@ class Workspace:
         with self._llm_lock:
             try:
                 if name == "none":
-                    attach_llm(self.qa, self.qa.settings.with_values({"llm": "none"}))
+                    self.qa.attach_llm(None)
                     return self.llm_status()
                 if timeout_s is None or not float(timeout_s) > 0:
                     raise LLMError("the timeout must be a positive number of seconds")
@@ -529,14 +523,14 @@ class Workspace:
                 if key and provider(settings) == "openai-compatible":
                     llm = make_llm(settings)
                     llm.api_key = key  # in memory only, for this client
-                    attach_llm(self.qa, settings, llm=llm)
+                    self.qa.attach_llm(make_chat(settings, llm=llm), settings)
                     notes.append("API key from this form (kept in memory only).")
                 else:
                     if key:
                         notes.append("The API key is not used with ollama.")
                     elif provider(settings) == "openai-compatible" and not os.environ.get(env):
                         notes.append(f"No API key: ${env} is not set (fine for servers without auth).")
-                    attach_llm(self.qa, settings)
+                    self.qa.attach_llm(make_chat(settings), settings)
             except LLMError as exc:
                 return "error", f"LLM not changed: {exc}. {self._still()}"
             except Exception as exc:  # never a traceback in the UI; the key is never part of a message
@@ -709,8 +703,6 @@ class Workspace:
 
     def stage_upload(self, src: Path) -> Path:
         """Check one uploaded file and copy it to a staging folder; raise :class:`UploadError`."""
-        from retrieval.documents import LoadError, load_file
-
         src = Path(src)
         name = _safe_name(src.name)
         suffix = Path(name).suffix.lower()
@@ -728,7 +720,7 @@ class Workspace:
         shutil.copyfile(src, staged)
         try:
             load_file(staged, staged.parent, max_bytes=limit)
-        except LoadError as exc:
+        except DocumentError as exc:
             shutil.rmtree(staged.parent, ignore_errors=True)
             raise UploadError(f"{src.name}: {exc}") from exc
         return staged

@@ -1,4 +1,4 @@
-"""``kgqa serve``: start the analyst workspace (mounted on the main CLI by ``kgqa.cli``)."""
+"""``kgqa serve``: start the analyst workspace (registered on the main CLI by ``kgqa.cli``)."""
 
 from __future__ import annotations
 
@@ -27,17 +27,19 @@ def register(app: typer.Typer) -> None:
         """Start the analyst workspace (Gradio): cited chat, graph explorer, facts table, uploads."""
         import sys
 
-        from kgqa.cli import UserError, _open, _settings
+        from core.config import Settings
+        from engine.qa import open_qa
+        from ui.app import launch
 
-        settings = _settings(
-            config, index_dir=index, corpus_dir=corpus, llm=llm, llm_base_url=llm_base_url, llm_model=llm_model
-        )
+        settings = Settings.load(config, overrides={
+            "index_dir": index, "corpus_dir": corpus, "llm": llm, "llm_base_url": llm_base_url, "llm_model": llm_model,
+        })
         if host not in {"127.0.0.1", "localhost", "::1"}:
             sys.stderr.write(f"kgqa: warning: serving on {host}; anyone who can reach it can read and upload documents\n")
-        qa = _open(settings)
-        try:
-            from ui.app import launch
-        except ImportError as exc:  # pragma: no cover - gradio is a core dependency
-            raise UserError(f"the web UI needs gradio: {exc}") from exc
+
+        def say(msg: str) -> None:
+            sys.stderr.write(f"kgqa: {msg}\n")
+
+        qa = open_qa(settings, progress=sys.stderr.isatty(), say=say)
         sys.stderr.write(f"kgqa: serving {len(qa.index.docs)} documents on http://{host}:{port} (Ctrl+C to stop)\n")
         launch(qa, settings, host=host, port=port, block=True, uploads_dir=uploads, concurrency=concurrency, quiet=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kgqa.values import format_value
+from core.values import format_value
 
 CONTEXT_CHARS = 900  # of surrounding text on each side of a cited span, in the evidence viewer
 PASSAGE_CHARS = 260  # on each side, in a source card (when no chunk holds the span)

@@ -80,8 +80,8 @@ def test_errors_are_one_line(tmp_path: Path, built_index: Path) -> None:
 
 
 def test_python_api(built_index: Path, settings) -> None:  # type: ignore[no-untyped-def]
-    from kgqa.qa import QA
-    from kgqa.types import Answer
+    from core.types import Answer
+    from engine.qa import QA
 
     a = QA.load(built_index, settings).ask("What is Twilio's AI margin pressure score?")
     assert isinstance(a, Answer)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kgqa.config import Settings
-from kgqa.qa import QA
-from retrieval.index import build_index
+from core.config import Settings
+from engine.ingest import build_index
+from engine.qa import QA
 
 
 def test_conflicting_values_are_both_shown_and_cited(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_conflicting_values_are_both_shown_and_cited(tmp_path: Path) -> None:
     s = Settings(index_dir=tmp_path / "index")
     build_index([docs], s)
     qa = QA.load(s.index_dir, s)
-    assert qa.index.graph is not None and qa.index.graph.conflicts()
+    assert qa.graph is not None and qa.graph.conflicts()
     a = qa.ask("What was Acme Robotics' fiscal 2024 revenue?")
     assert a.conflicts and not a.abstained
     assert "$120 million" in a.text and "$135 million" in a.text

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kgqa.values import find_values, same_number
-from retrieval.normalize import normalize
+from core.normalize import normalize
+from core.values import find_values, same_number
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD = [json.loads(x) for x in (ROOT / "eval" / "gold" / "qa.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]

@@ -6,9 +6,9 @@ import re
 import shutil
 from pathlib import Path
 
-from kgqa.config import Settings
-from kgqa.qa import QA
-from retrieval.index import build_index
+from core.config import Settings
+from engine.ingest import build_index
+from engine.qa import QA
 
 QUESTIONS = [
     "What was Twilio's fiscal 2024 revenue?",

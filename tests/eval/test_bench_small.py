@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from core.types import Answer
 from eval import scoring
 from eval.bench_financebench import (
     BenchQuestion,
@@ -23,7 +24,6 @@ from eval.bench_financebench import (
 )
 from eval.bench_lihua import evidence_files, lihua_questions
 from eval.perf import latency_stats, replicate
-from kgqa.types import Answer
 
 # ---- the scorer ---------------------------------------------------------------------------------
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from core.types import Document, Unit
 from kg.pipeline import build_store
-from kgqa.types import Document, Unit
 from retrieval.chunking import chunk_document
 from retrieval.documents import load_file
 

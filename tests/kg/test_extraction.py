@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.values import find_values
 from kg.pipeline import build_store
 from kg.resolve import resolve
-from kgqa.values import find_values
 
 from .conftest import FIXTURES, load_docs
 

@@ -9,11 +9,11 @@ import re
 import networkx as nx
 import pytest
 
+from core.config import Settings
 from kg.export import NODE_HEADER, REL_HEADER, export
 from kg.pipeline import build_graph, build_store
 from kg.query import graph_answer
-from kg.store import GraphStore
-from kgqa.config import Settings
+from kg.store import NetworkXGraphStore
 
 from .conftest import FIXTURES, ROOT, load_docs
 
@@ -21,7 +21,7 @@ from .conftest import FIXTURES, ROOT, load_docs
 def test_save_load_round_trip(corpus_store, tmp_path):
     p = tmp_path / "graph.json"
     corpus_store.save(p)
-    again = GraphStore.load(p)
+    again = NetworkXGraphStore.load(p)
     assert again.stats() == corpus_store.stats()
     assert json.loads(p.read_text())["directed"] is True
     assert [e.id for e in again.find("sierra")] == [corpus_store.entity("Sierra AI").id]
@@ -35,7 +35,7 @@ def test_exports_reload(corpus_store, tmp_path):
     twilio = corpus_store.entity("Twilio").id
     assert g.nodes[twilio]["name"] == "Twilio"
     (js,) = export(corpus_store, "json", tmp_path / "j")
-    assert GraphStore.load(js).stats()["facts"] == len(corpus_store.all_facts())
+    assert NetworkXGraphStore.load(js).stats()["facts"] == len(corpus_store.all_facts())
     nodes, rels = export(corpus_store, "neo4j", tmp_path / "n")
     with open(nodes, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
@@ -77,7 +77,7 @@ def test_incremental_build_reuses_cache(tmp_path):
     second.mkdir()
     s2 = build_graph(docs, units, second, first, {d.id for d in docs}, Settings())
     assert s2["documents_reused"] == 2
-    assert GraphStore.load(second / "graph.json").stats() == GraphStore.load(first / "graph.json").stats()
+    assert NetworkXGraphStore.load(second / "graph.json").stats() == NetworkXGraphStore.load(first / "graph.json").stats()
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.normalize import normalize
 from retrieval.chunking import chunk_document
 from retrieval.documents import load_documents
-from retrieval.normalize import normalize
 
 
 def test_units_and_chunks_round_trip(corpus_dir) -> None:  # type: ignore[no-untyped-def]

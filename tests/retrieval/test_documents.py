@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.documents import LoadError, load_documents, load_file
+from core.errors import DocumentError
+from retrieval.documents import load_documents, load_file
 
 
 def test_bundled_corpus_loads_with_manifest_titles(corpus_dir: Path) -> None:
@@ -45,7 +46,7 @@ def test_bad_files_are_skipped_and_named(tmp_path: Path, caplog: pytest.LogCaptu
 def test_size_limit(tmp_path: Path) -> None:
     p = tmp_path / "big.txt"
     p.write_text("word " * 1000, encoding="utf-8")
-    with pytest.raises(LoadError, match="over the"):
+    with pytest.raises(DocumentError, match="over the"):
         load_file(p, tmp_path, max_bytes=1000)
 
 

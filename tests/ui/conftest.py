@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from ui_helpers import CHROMIUM, UPLOAD_LIMIT, Server, free_port, watch_requests
 
-from kgqa.config import Settings
+from core.config import Settings
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def ui_settings(tmp_path_factory: pytest.TempPathFactory, built_index: Path, set
 @pytest.fixture(scope="module")
 def server(ui_settings: Settings) -> Iterator[Server]:
     """The real workspace app on a free loopback port, in a background thread."""
-    from kgqa.qa import QA
+    from engine.qa import QA
     from ui.app import launch
 
     qa = QA.load(ui_settings.index_dir, ui_settings)

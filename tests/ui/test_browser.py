@@ -276,11 +276,11 @@ def test_upload_then_ask_and_bad_files(page: Any, server: Server, tmp_path: Path
     # a bad file: clear message, index unchanged
     empty = tmp_path / "empty-note.txt"
     empty.write_text("   \n\n  ", encoding="utf-8")
-    root_before = ws.index.root
+    root_before = ws.qa.snapshot.root
     status = _upload(page, empty)
     expect(status).to_have_class("kgqa-msg kgqa-msg-error")
     assert "empty" in status.inner_text().lower() and "unchanged" in status.inner_text().lower()
-    assert len(ws.index.docs) == n_docs and ws.index.root == root_before
+    assert len(ws.index.docs) == n_docs and ws.qa.snapshot.root == root_before
 
     # too large: rejected with a clear message (by Gradio's upload limit or ours)
     big = tmp_path / "huge-report.txt"

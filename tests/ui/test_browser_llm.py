@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from ui_helpers import ARTIFACTS, Server, shot
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "llm"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "llm"))
 
 from llm_stub import Reply, StubLLM, passage_with
 
@@ -173,7 +173,6 @@ def test_llm_settings_stream_fallback_and_offline(page: Any, server: Server, stu
 @pytest.fixture(autouse=True, scope="module")
 def _detach(server: Server) -> Iterator[None]:
     yield
-    from kgqa.llm import attach_llm
 
-    attach_llm(server.ws.qa, server.ws.qa.settings.with_values({"llm": "none"}))
+    server.ws.qa.attach_llm(None)
 

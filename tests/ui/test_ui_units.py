@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kgqa.types import Citation, Entity, Evidence, Fact
+from core.types import Citation, Entity, Evidence, Fact
 from ui.conversation import resolve_followup
 from ui.graph_view import NOT_AVAILABLE, GraphView
 from ui.render import (
@@ -212,7 +212,7 @@ def test_graph_view_computes_neighbours_paths_and_conflicts_when_the_store_canno
 def test_graph_view_reads_kg_store_conflicts_and_paths() -> None:
     store_mod = pytest.importorskip("kg.store")
     ents, facts = _records()
-    store = store_mod.GraphStore.from_records(ents, facts)
+    store = store_mod.NetworkXGraphStore.from_records(ents, facts)
     g = GraphView(store)
     assert g.available
     flagged = [r for r in g.metric_rows() if r["conflict"]]
@@ -245,10 +245,10 @@ def test_bad_uploads_are_refused_and_leave_the_index_alone(ws: Any, tmp_path: Pa
                                                           says: str) -> None:
     f = tmp_path / name
     f.write_bytes(content)
-    root, docs = ws.index.root, set(ws.index.docs)
+    root, docs = ws.qa.snapshot.root, set(ws.index.docs)
     kind, msg = ws.ingest_files([str(f)])
     assert kind == "error" and says in msg and "unchanged" in msg
-    assert ws.index.root == root and set(ws.index.docs) == docs
+    assert ws.qa.snapshot.root == root and set(ws.index.docs) == docs
     assert not (ws.uploads_dir / name).exists()
 
 

@@ -16,68 +16,75 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from kgqa.answer import LOOSE_LIST
-from kgqa.types import Answer, Citation, Evidence
-from kgqa.values import find_values, same_number
-
-if TYPE_CHECKING:
-    from kgqa.qa import QA
-    from retrieval.search import SearchResult
+from core.interfaces import DocumentStore, GraphStore
+from core.types import Answer, Citation, Evidence, Fact, SearchResult
+from core.values import find_values, same_number
+from engine.answer import LOOSE_LIST, OfflineAnswerer
+from engine.citations import evidence_citation
+from kg.query import GraphHit, graph_answer
+from retrieval.lexical import tokenize
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GraphContext:
+    """What the graph route reads: the citable text, the graph, and the offline answerer's checks."""
+
+    index: DocumentStore
+    graph: GraphStore
+    offline: OfflineAnswerer
+
 MIN_SCORE = 0.6
 _PRESENT = re.compile(r"\b(today|now|currently|current|at present|these days)\b", re.I)
 _FUTURE = re.compile(r"\b(if|by 20\d\d|would|could|target(?:s|ing)?|projects?|expects?)\b", re.I)
 
 
-def _forward_looking(f: Any) -> bool:
+def _forward_looking(f: Fact) -> bool:
     """A projection, target or condition rather than a reported figure."""
-    q = str(getattr(f, "qualifier", "") or "")
+    q = f.qualifier or ""
     if q.startswith("projection") or q in ("target", ">="):
         return True
-    return any(_FUTURE.search(ev.text) for ev in getattr(f, "evidence", [])[:1])
+    return any(_FUTURE.search(ev.text) for ev in f.evidence[:1])
 
 
-def merge_graph_answer(qa: QA, answer: Answer, result: SearchResult) -> Answer:
+def merge_graph_answer(ctx: GraphContext, answer: Answer, result: SearchResult) -> Answer:
     """Return ``answer``, or a graph-routed or combined answer (see module docstring)."""
-    try:
-        from kg.query import graph_answer
-    except ImportError:
-        return answer
-    hit = _safe_graph_answer(graph_answer, qa, result.question.text)
+    hit = _safe_graph_answer(ctx, result.question.text)
     if hit is None or hit.score < MIN_SCORE or not hit.facts:
         return answer
     evidence = _evidence(hit.facts)
-    if not evidence or not _fits_question(qa, result, hit, evidence):
+    if not evidence or not _fits_question(ctx, result, hit, evidence):
         return answer
-    relation = bool(getattr(hit, "relation", None)) and hit.score >= 0.8  # "Who owns X?" read off a typed edge
+    relation = bool(hit.relation) and hit.score >= 0.8  # "Who owns X?" read off a typed edge
     if answer.abstained and hit.kind == "value" and (answer.confidence or 0.0) <= 0.0 and not relation:
         return answer  # the passages ruled the question out (a period or name the corpus lacks)
     if answer.abstained or hit.kind == "multi_hop":
-        return _graph_only(qa, answer, hit, evidence)
+        return _graph_only(ctx, answer, hit, evidence)
     if hit.kind == "value" and _same_value(answer.value, hit.value):
-        return _add_citations(qa, answer, evidence, hit.conflicts)
+        return _add_citations(ctx, answer, evidence, hit.conflicts)
     if hit.kind == "value" and relation:  # a typed relation beats a name picked out of a sentence
-        return _graph_only(qa, answer, hit, evidence)
+        return _graph_only(ctx, answer, hit, evidence)
     if hit.kind == "list" and result.question.answer_type in ("list", "name"):
         ours = _items(answer.value)
         theirs = _items(hit.value or hit.text)
         loose = LOOSE_LIST in answer.notes
         if theirs and (not ours or ours < theirs or (loose and hit.score >= 0.8)):  # fuller, or ours is weak
-            merged = _graph_only(qa, answer, hit, evidence)
+            merged = _graph_only(ctx, answer, hit, evidence)
             merged.route = "both" if ours & theirs else "graph"
             return merged
     if hit.conflicts:
-        answer = _with_conflicts(qa, answer, hit.conflicts)
+        answer = _with_conflicts(ctx, answer, hit.conflicts)
     return answer
 
 
-def _with_conflicts(qa: QA, answer: Answer, conflicts: list[dict[str, Any]]) -> Answer:
+def _with_conflicts(ctx: GraphContext, answer: Answer, conflicts: list[dict[str, Any]]) -> Answer:
     """State every side of a conflict the answer touches, each with its citation."""
     cites = list(answer.citations)
-    extra = _conflict_text(qa, conflicts, cites)
+    extra = _conflict_text(ctx, conflicts, cites)
     if extra:
         answer.citations = cites
         answer.text += extra
@@ -85,56 +92,47 @@ def _with_conflicts(qa: QA, answer: Answer, conflicts: list[dict[str, Any]]) -> 
     return answer
 
 
-def two_hop_answer(qa: QA, result: SearchResult) -> Answer | None:
+def two_hop_answer(ctx: GraphContext, result: SearchResult) -> Answer | None:
     """The graph's answer to a whole multi-part question, when it can combine facts (else ``None``)."""
-    try:
-        from kg.query import graph_answer
-    except ImportError:
-        return None
-    hit = _safe_graph_answer(graph_answer, qa, result.question.text)
+    hit = _safe_graph_answer(ctx, result.question.text)
     if hit is None or hit.kind != "multi_hop" or hit.score < MIN_SCORE:
         return None
     evidence = _evidence(hit.facts)
-    if not evidence or not _fits_question(qa, result, hit, evidence):
+    if not evidence or not _fits_question(ctx, result, hit, evidence):
         return None
     placeholder = Answer(result.question.text, "", [], True, "none", passages=result.passages)
-    out = _graph_only(qa, placeholder, hit, evidence)
+    out = _graph_only(ctx, placeholder, hit, evidence)
     return None if out is placeholder else out
 
 
-def _safe_graph_answer(graph_answer: Any, qa: QA, question: str) -> Any:
+def _safe_graph_answer(ctx: GraphContext, question: str) -> GraphHit | None:
     """The graph's answer, or ``None`` if the graph fails: the passages must still answer."""
     try:
-        return graph_answer(qa.index.graph, question)
+        return graph_answer(ctx.graph, question)
     except Exception:
         log.exception("graph answer failed for %r; answering from passages", question[:200])
         return None
 
 
-def _fits_question(qa: QA, result: SearchResult, hit: Any, evidence: list[Evidence]) -> bool:
+def _fits_question(ctx: GraphContext, result: SearchResult, hit: GraphHit, evidence: list[Evidence]) -> bool:
     """The same checks the passage answerer applies: named periods and names must be in the evidence."""
     qan = result.question
-    answerer = qa.answerer
-    if hasattr(answerer, "unknown_names") and answerer.unknown_names(qan):
+    answerer = ctx.offline
+    if answerer.unknown_names(qan):
         return False
     years = {int(v.value) for v in qan.values if v.kind in ("year", "quarter")}
     if years and hit.kind == "value":
-        periods = " ".join(str(getattr(f, "period", "") or "") for f in hit.facts)
+        periods = " ".join(f.period or "" for f in hit.facts)
         if not any(str(y) in periods or str(y)[2:] in periods for y in years):
             return False
     if _PRESENT.search(qan.text) and any(_forward_looking(f) for f in hit.facts):
         return False  # "what margin does it earn today" is not answered by a 2028 target
-    if hasattr(answerer, "required_names"):
-        from retrieval.lexical import tokenize
-
-        names = answerer.required_names(qan)
-        seen = set(tokenize(" ".join(ev.text for ev in evidence) + " " + hit.text))
-        if names - seen:
-            return False
-    return True
+    names = answerer.required_names(qan)
+    seen = set(tokenize(" ".join(ev.text for ev in evidence) + " " + hit.text))
+    return not names - seen
 
 
-def _evidence(facts: list[Any]) -> list[Evidence]:
+def _evidence(facts: list[Fact]) -> list[Evidence]:
     seen: set[tuple[str, int, int]] = set()
     out = []
     for f in facts:
@@ -146,28 +144,17 @@ def _evidence(facts: list[Any]) -> list[Evidence]:
     return out
 
 
-def _citation(qa: QA, ev: Evidence, n: int) -> Citation | None:
-    doc = qa.index.docs.get(ev.doc)
-    if doc is None or doc.raw[ev.start : ev.end] != ev.text:
-        return None  # evidence that does not match the file is never shown
-    unit = next((u for u in qa.index.units if u.doc == ev.doc and u.start <= ev.start < u.end), None)
-    return Citation(
-        n=n, doc=ev.doc, title=doc.title, section=unit.section if unit else "", start=ev.start, end=ev.end,
-        text=ev.text, page=doc.page_of(ev.start),
-    )
-
-
-def _graph_only(qa: QA, answer: Answer, hit: Any, evidence: list[Evidence]) -> Answer:
+def _graph_only(ctx: GraphContext, answer: Answer, hit: GraphHit, evidence: list[Evidence]) -> Answer:
     cites: list[Citation] = []
     for ev in evidence:
-        c = _citation(qa, ev, len(cites) + 1)
+        c = evidence_citation(ctx.index, ev, len(cites) + 1)
         if c is not None:
             cites.append(c)
     if not cites:
         return answer
     marks = "".join(f"[{c.n}]" for c in cites)
     text = f"{hit.text.rstrip('.')} {marks}."
-    text += _conflict_text(qa, hit.conflicts, cites)
+    text += _conflict_text(ctx, hit.conflicts, cites)
     return Answer(
         question=answer.question, text=text, citations=cites, abstained=False, route="graph",
         passages=answer.passages, timings_ms=answer.timings_ms, answer_type=answer.answer_type,
@@ -176,7 +163,7 @@ def _graph_only(qa: QA, answer: Answer, hit: Any, evidence: list[Evidence]) -> A
     )
 
 
-def _add_citations(qa: QA, answer: Answer, evidence: list[Evidence], conflicts: list[dict[str, Any]]) -> Answer:
+def _add_citations(ctx: GraphContext, answer: Answer, evidence: list[Evidence], conflicts: list[dict[str, Any]]) -> Answer:
     have = {(c.doc, c.start, c.end) for c in answer.citations}
     have_units = [(c.doc, c.start, c.end) for c in answer.citations]
     cites = list(answer.citations)
@@ -184,18 +171,18 @@ def _add_citations(qa: QA, answer: Answer, evidence: list[Evidence], conflicts: 
         inside = any(d == ev.doc and s <= ev.start and ev.end <= e for d, s, e in have_units)
         if (ev.doc, ev.start, ev.end) in have or inside:
             continue
-        c = _citation(qa, ev, len(cites) + 1)
+        c = evidence_citation(ctx.index, ev, len(cites) + 1)
         if c is not None:
             cites.append(c)
     answer.citations = cites
     answer.route = "both"
     if conflicts:
         answer.citations = cites
-        return _with_conflicts(qa, answer, conflicts)
+        return _with_conflicts(ctx, answer, conflicts)
     return answer
 
 
-def _conflict_text(qa: QA, conflicts: list[dict[str, Any]], cites: list[Citation]) -> str:
+def _conflict_text(ctx: GraphContext, conflicts: list[dict[str, Any]], cites: list[Citation]) -> str:
     """" Sources disagree: $5M [2] vs $6M [3]." with a citation for each side."""
     parts = []
     for conf in conflicts[:2]:
@@ -210,7 +197,7 @@ def _conflict_text(qa: QA, conflicts: list[dict[str, Any]], cites: list[Citation
             if isinstance(ev, Evidence):
                 n = next((c.n for c in cites if (c.doc, c.start, c.end) == (ev.doc, ev.start, ev.end)), None)
                 if n is None:
-                    c = _citation(qa, ev, len(cites) + 1)
+                    c = evidence_citation(ctx.index, ev, len(cites) + 1)
                     if c is not None:
                         cites.append(c)
                         n = c.n

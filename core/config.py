@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from core.errors import ConfigError
+
 ROOT = Path(__file__).resolve().parent.parent
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -76,8 +78,12 @@ class Settings:
         if path is None and Path("kgqa.toml").is_file():
             path = Path("kgqa.toml")
         if path is not None:
-            with open(path, "rb") as fh:
-                s = s.with_values(tomllib.load(fh), source=str(path))
+            try:
+                with open(path, "rb") as fh:
+                    data = tomllib.load(fh)
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"cannot read settings file {path}: {exc}") from exc
+            s = s.with_values(data, source=str(path))
         env = {
             f.name: os.environ[f"KGQA_{f.name.upper()}"]
             for f in fields(cls)
@@ -93,9 +99,11 @@ class Settings:
         for key, val in values.items():
             key = key.replace("-", "_")
             if key not in known:
-                raise ValueError(f"unknown setting {key!r} in {source or 'settings'}")
-            current = getattr(self, key)
-            changes[key] = _coerce(val, current, key)
+                raise ConfigError(f"unknown setting {key!r} in {source or 'settings'}")
+            try:
+                changes[key] = _coerce(val, getattr(self, key), key)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"setting {key!r} in {source or 'settings'} has a bad value {val!r}") from exc
         return replace(self, **changes)
 
 
@@ -112,6 +120,6 @@ def _coerce(val: Any, current: Any, key: str) -> Any:
         return float(val)
     if isinstance(current, dict):
         if not isinstance(val, dict):
-            raise ValueError(f"setting {key!r} must be a table")
+            raise ConfigError(f"setting {key!r} must be a table")
         return val
     return str(val)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from test_llm_extract import DOC, GOOD_QUOTE, script
 
-from retrieval.index import Index, build_index
+from engine.ingest import build_index
+from engine.qa import QA
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -24,10 +25,10 @@ def test_build_merges_llm_facts_and_caches_them(tmp_path: Path, corpus_dir: Path
     first = build_index([docs], s)
     assert first.graph["llm_extract"]["documents_sent"] == 2
     assert first.graph["llm_extract"]["kept_facts"] >= 1 and first.graph["bad_evidence"] == 0
-    idx = Index.load(s.index_dir, s)
+    idx = QA.load(s.index_dir, s)
     llm_facts = [f for f in idx.graph.facts() if f.attrs.get("source") == "llm"]
     assert llm_facts, "verified LLM facts are merged into the graph"
-    raw = idx.docs[DOC].raw
+    raw = idx.index.docs[DOC].raw
     for f in llm_facts:
         for ev in f.evidence:
             assert raw[ev.start : ev.end] == ev.text
@@ -39,5 +40,5 @@ def test_build_merges_llm_facts_and_caches_them(tmp_path: Path, corpus_dir: Path
     assert second.changed == ["other.txt"]
     assert second.graph["llm_extract"]["documents_sent"] == 1  # the unchanged report came from the cache
     assert len(stub.requests) - sent_before <= 2
-    idx2 = Index.load(s.index_dir, s)
+    idx2 = QA.load(s.index_dir, s)
     assert [f for f in idx2.graph.facts() if f.attrs.get("source") == "llm"]

@@ -17,22 +17,14 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from kgqa.config import Settings
-from kgqa.types import Answer, Citation, Unit
-from kgqa.values import Value, find_values, format_value, same_number
-from retrieval.index import Index
+from core.config import Settings
+from core.interfaces import DocumentStore
+from core.types import Answer, QuestionAnalysis, ScoredUnit, SearchResult, Unit
+from core.values import Value, find_values, format_value, same_number
+from engine.citations import Citations
 from retrieval.lexical import concepts, tokenize
-from retrieval.normalize import normalize
-from retrieval.question import QuestionAnalysis, generic_words
-from retrieval.search import ScoredUnit, SearchResult
-
-
-class Answerer(Protocol):
-    """Turns a search result into an :class:`~kgqa.types.Answer`."""
-
-    def answer(self, result: SearchResult) -> Answer: ...
+from retrieval.question import generic_words
 
 
 @dataclass(slots=True)
@@ -68,7 +60,7 @@ _APPROX_WORD = {"approx": "About", "over": "Over", ">=": "At least", "<": "Under
 class OfflineAnswerer:
     """The default answerer (see module docstring)."""
 
-    def __init__(self, index: Index, settings: Settings) -> None:
+    def __init__(self, index: DocumentStore, settings: Settings) -> None:
         self.index = index
         self.settings = settings
         self.idf = _idf(index)
@@ -91,7 +83,8 @@ class OfflineAnswerer:
 
     # ---- public -----------------------------------------------------------------------
 
-    def answer(self, result: SearchResult) -> Answer:
+    def answer(self, result: SearchResult, draft: Answer | None = None) -> Answer:
+        """The offline answer to ``result`` (``draft`` is ignored: this answerer is the first one)."""
         qa = result.question
         cands = self._candidates(result)
         if not cands:
@@ -285,7 +278,7 @@ class OfflineAnswerer:
             shown = f"{shown} {m.group(1)}" if m else shown
         first = f"{lead} {shown}".strip() if lead else shown
         first = first[0].upper() + first[1:]
-        cites = _Citations(self.index)
+        cites = Citations(self.index)
         marks = cites.marks(best.su.unit, value)
         lines = [f"{first}{period} {marks}."]
         # support: the evidence itself, then another passage only if it states the same value
@@ -374,7 +367,7 @@ class OfflineAnswerer:
         if not scored or self.confidence(scored[0][1]) < self.settings.abstain_threshold:
             return self._abstain(result, cands, self.confidence(scored[0][1]) if scored else 0.0)
         _, best, items, loose = scored[0]
-        cites = _Citations(self.index)
+        cites = Citations(self.index)
         if qa.text.lower().startswith("who"):  # a person or organisation: "Jane Doe", not "Continued"
             items = [
                 (n, u) for n, u in items
@@ -453,7 +446,7 @@ class OfflineAnswerer:
         best = body[0]
         if self.confidence(best) < self.settings.abstain_threshold:
             return self._abstain(result, cands, self.confidence(best))
-        cites = _Citations(self.index)
+        cites = Citations(self.index)
         lines = [f"{_sentence(best.su.unit)} [{cites.add(best.su.unit)}]"]
         follow = self._next_unit(best.su.unit)
         if qa.answer_type == "reason" and follow is not None:
@@ -474,7 +467,7 @@ class OfflineAnswerer:
         picks = sorted(best_by_doc.values(), key=lambda c: -c.score)[:3]
         if not picks or self.confidence(picks[0]) < self.settings.abstain_threshold:
             return self._abstain(result, body, self.confidence(picks[0]) if picks else 0.0)
-        cites = _Citations(self.index)
+        cites = Citations(self.index)
         lines = [
             f"{self.index.docs[c.su.unit.doc].title}: {_sentence(c.su.unit)} [{cites.add(c.su.unit)}]" for c in picks
         ]
@@ -497,7 +490,7 @@ class OfflineAnswerer:
         return None
 
     def _abstain(self, result: SearchResult, cands: list[Candidate], confidence: float = 0.0) -> Answer:
-        cites = _Citations(self.index)
+        cites = Citations(self.index)
         refs = [cites.add(c.su.unit) for c in cands[:2] if c.su.unit.kind != "heading"]
         closest = f" Closest passages: {', '.join(f'[{n}]' for n in refs)}." if refs else ""
         q = result.question.text.rstrip("?").strip()
@@ -505,7 +498,7 @@ class OfflineAnswerer:
         return self._answer(result, text, cites, abstained=True, value=None, confidence=confidence)
 
     def _answer(
-        self, result: SearchResult, text: str, cites: _Citations, abstained: bool, value: str | None,
+        self, result: SearchResult, text: str, cites: Citations, abstained: bool, value: str | None,
         confidence: float | None = None,
     ) -> Answer:
         return Answer(
@@ -522,65 +515,10 @@ class OfflineAnswerer:
         )
 
 
-class _Citations:
-    """Numbers citations in order of first use; one number per unit."""
-
-    def __init__(self, index: Index) -> None:
-        self.index = index
-        self.items: list[Citation] = []
-        self._by_unit: dict[int, int] = {}
-
-    def marks(self, u: Unit, value: Value | None = None) -> str:
-        """"[n]" for a unit; a table row also cites its header row, where its column names come from."""
-        out = f"[{self.add(u, value)}]"
-        header = table_header(self.index, u)
-        if header is not None:
-            out += f"[{self.add(header)}]"
-        return out
-
-    def add(self, u: Unit, value: Value | None = None) -> int:
-        if u.id in self._by_unit:
-            return self._by_unit[u.id]
-        n = len(self.items) + 1
-        self.items.append(citation(self.index, u, n, value))
-        self._by_unit[u.id] = n
-        return n
-
-
-def table_header(index: Index, u: Unit) -> Unit | None:
-    """The header row of the table a row belongs to (the heading just above its run of rows)."""
-    if u.kind != "table_row":
-        return None
-    k = u.id - 1
-    while k >= 0 and index.units[k].kind == "table_row" and index.units[k].doc == u.doc:
-        k -= 1
-    head = index.units[k] if k >= 0 else None
-    if head is not None and head.doc == u.doc and head.kind == "heading" and " | " in head.text:
-        return head
-    return None
-
-
-def citation(index: Index, u: Unit, n: int, value: Value | None = None) -> Citation:
-    """A citation of unit ``u``; with ``value``, the value's own raw span is marked inside it."""
-    doc = index.docs[u.doc]
-    raw = doc.raw[u.start : u.end]
-    vs = ve = None
-    if value is not None:
-        local = normalize(raw)
-        p = local.text.find(value.surface)
-        if p >= 0:
-            a, b = local.raw_span(p, p + len(value.surface))
-            vs, ve = u.start + a, u.start + b
-    return Citation(
-        n=n, doc=u.doc, title=doc.title, section=u.section, start=u.start, end=u.end, text=raw,
-        page=doc.page_of(u.start), value_start=vs, value_end=ve,
-    )
-
-
 # ---- helpers ---------------------------------------------------------------------------------------------
 
 
-def _idf(index: Index) -> dict[str, float]:
+def _idf(index: DocumentStore) -> dict[str, float]:
     df: dict[str, int] = {}
     meta = {d.id: f"{d.title} {d.meta.get('publisher') or ''}" for d in index.docs.values()}
     for u in index.units:
@@ -785,92 +723,3 @@ def _run(units: list[Unit], i: int, same: Callable[[Unit], bool]) -> list[Unit]:
 def _first_cell(u: Unit) -> str:
     first = u.text.split("; ", 1)[0]
     return first.split(": ", 1)[-1].strip()
-
-
-def merge_answers(question: str, parts: list[tuple[str, Answer]], comparison: bool) -> Answer:
-    """One answer from the answers to sub-questions, with citations renumbered in order.
-
-    For comparisons, when both parts give a value of the same kind, the first sentence says
-    which is larger (or smaller, if the question asks for that).
-    """
-    items: list[Citation] = []
-    key_to_n: dict[tuple[str, int, int], int] = {}
-    texts: list[str] = []
-    for _, a in parts:
-        remap: dict[int, int] = {}
-        for c in a.citations:
-            key = (c.doc, c.start, c.end)
-            if key not in key_to_n:
-                key_to_n[key] = len(items) + 1
-                items.append(_renumber(c, key_to_n[key]))
-            remap[c.n] = key_to_n[key]
-        texts.append(re.sub(r"\[(\d+)\]", lambda m, r=remap: f"[{r.get(int(m.group(1)), int(m.group(1)))}]", a.text))
-    answered = [a for _, a in parts if not a.abstained]
-    lead = ""
-    if comparison and len(answered) == 2:
-        lead = _comparison_lead(question, parts)
-    sub = [f"{_label(q)}: {t}" for (q, _), t in zip(parts, texts, strict=True)]
-    text = (lead + " " if lead else "") + " ".join(sub)
-    first = parts[0][1]
-    modes = {a.mode for _, a in parts}
-    return Answer(
-        mode=modes.pop() if len(modes) == 1 else "llm-fallback",
-        question=question,
-        text=text,
-        citations=items,
-        abstained=not answered,
-        route=first.route if answered else "none",
-        passages=[p for _, a in parts for p in a.passages],
-        timings_ms={},
-        answer_type="comparison" if comparison else "multi",
-        value="; ".join(a.value or "" for _, a in parts if a.value) or None,
-        notes=[f"answered as {len(parts)} sub-questions", *(n for _, a in parts for n in a.notes)],
-    )
-
-
-def _rating_lead(question: str, parts: list[tuple[str, Answer]]) -> str:
-    """Compare ordinal ratings ("High" vs "Medium") read from each part's answer."""
-    from retrieval.question import ordinal_levels
-
-    levels = ordinal_levels()
-    found = []
-    for q, a in parts:
-        first = a.text.split("[")[0] + " " + (a.citations[0].text if a.citations else "")
-        hits = [lvl for lvl in levels if re.search(rf"\b{re.escape(lvl)}\b", first, re.I)]
-        if not hits:
-            return ""
-        found.append((q, max(hits, key=lambda lvl: (len(lvl), levels.index(lvl)))))
-    (q1, r1), (q2, r2) = found
-    if r1 == r2:
-        return f"Both are rated {r1}."
-    want_low = bool(re.search(r"\b(lower|smaller|less|least)\b", question, re.I))
-    hi, lo = ((q1, r1), (q2, r2)) if levels.index(r1) > levels.index(r2) else ((q2, r2), (q1, r1))
-    win, lose = (lo, hi) if want_low else (hi, lo)
-    return f"{_label(win[0])} is {'lower' if want_low else 'higher'} ({win[1]} vs {lose[1]})."
-
-
-def _renumber(c: Citation, n: int) -> Citation:
-    return Citation(n, c.doc, c.title, c.section, c.start, c.end, c.text, c.page, c.value_start, c.value_end)
-
-
-def _label(sub_question: str) -> str:
-    q = sub_question.rstrip("?").strip()
-    q = re.sub(r"^(what is the .+? of|what is|what was|what are|how much is|how much|how many)\s+", "", q, flags=re.I)
-    return q[:1].upper() + q[1:]
-
-
-def _comparison_lead(question: str, parts: list[tuple[str, Answer]]) -> str:
-    vals = []
-    for q, a in parts:
-        v = find_values(a.value or "")
-        vals.append((q, v[0] if v else None))
-    (q1, v1), (q2, v2) = vals
-    if v1 is None or v2 is None:
-        return _rating_lead(question, parts)
-    if v1.kind != v2.kind or same_number(v1.value, v2.value, 0):
-        return ""
-    want_low = bool(re.search(r"\b(smaller|lower|less|fewer|least)\b", question, re.I))
-    big, small = ((q1, v1), (q2, v2)) if v1.value > v2.value else ((q2, v2), (q1, v1))
-    win, lose = (small, big) if want_low else (big, small)
-    word = "smaller" if want_low else "larger"
-    return f"{_label(win[0])} is {word} ({win[1].as_text()} vs {lose[1].as_text()})."

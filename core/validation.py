@@ -5,16 +5,14 @@
 >>> check_question("", 2000)  # doctest: +IGNORE_EXCEPTION_DETAIL
 Traceback (most recent call last):
 ...
-kgqa.validation.QuestionError: the question is empty
+core.validation.QuestionError: the question is empty
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-
-class QuestionError(ValueError):
-    """The question cannot be asked as given (empty, too long, not text)."""
+from core.errors import QuestionError
 
 
 def check_question(question: Any, limit: int) -> str:

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from kgqa.config import Settings
-from kgqa.qa import QA
-from retrieval.index import FORMAT_VERSION, Index, IndexError_, build_index, resolve_current
+from core.config import Settings
+from core.errors import IndexUnusable
+from engine.ingest import build_index
+from engine.qa import QA
+from engine.store import FORMAT_VERSION, FileStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,15 +34,15 @@ def _settings(tmp_path: Path) -> Settings:
 
 
 def test_manifest_records_format_model_and_hashes(built_index: Path, settings: Settings) -> None:
-    idx = Index.load(built_index, settings)
-    m = idx.manifest
+    snap = FileStore(built_index).load(settings)
+    idx, m = snap.index, snap.manifest
     assert m["format_version"] == FORMAT_VERSION
     assert m["model"] == settings.model and m["dim"] == 384
     assert set(m["documents"]) == set(idx.docs)
     for doc_id, rec in m["documents"].items():
         assert len(rec["sha256"]) == 64 and rec["units"] > 0
         assert idx.docs[doc_id].sha256 == rec["sha256"]
-    assert idx.chunk_index.ntotal == len(idx.chunks)
+    assert len(idx.chunk_dense) == len(idx.chunks)
 
 
 def test_incremental_ingest(tmp_path: Path, corpus_copy: Path) -> None:
@@ -62,50 +64,50 @@ def test_incremental_ingest(tmp_path: Path, corpus_copy: Path) -> None:
     (corpus_copy / "twilio-cpaas-ai-native-alternatives.txt").unlink()
     removed = build_index([corpus_copy], s)
     assert removed.removed == ["twilio-cpaas-ai-native-alternatives.txt"]
-    assert set(Index.load(s.index_dir, s).docs) == {small.name}
+    assert set(FileStore(s.index_dir).load(s).index.docs) == {small.name}
 
     extra = tmp_path / "more"
     extra.mkdir()
     (extra / "note.md").write_text("# Note\n\nBeta Corp margins were 31% in 2025.\n", encoding="utf-8")
     added = build_index([extra], s, add=True)
     assert added.added == ["note.md"] and added.unchanged == [small.name]
-    assert set(Index.load(s.index_dir, s).docs) == {small.name, "note.md"}
+    assert set(FileStore(s.index_dir).load(s).index.docs) == {small.name, "note.md"}
 
 
 def test_corrupt_and_stale_indexes_give_a_fix(tmp_path: Path, corpus_copy: Path) -> None:
     s = _settings(tmp_path)
     build_index([corpus_copy], s)
-    root = resolve_current(s.index_dir)
+    root = FileStore(s.index_dir).current()
     assert root is not None
     manifest = json.loads((root / "manifest.json").read_text())
 
     (root / "manifest.json").write_text(json.dumps({**manifest, "model": "other-model"}))
-    with pytest.raises(IndexError_, match="kgqa ingest"):
-        Index.load(s.index_dir, s)
+    with pytest.raises(IndexUnusable, match="kgqa ingest"):
+        FileStore(s.index_dir).load(s)
     (root / "manifest.json").write_text(json.dumps({**manifest, "format_version": FORMAT_VERSION - 1}))
-    with pytest.raises(IndexError_, match="format version"):
-        Index.load(s.index_dir, s)
+    with pytest.raises(IndexUnusable, match="format version"):
+        FileStore(s.index_dir).load(s)
     (root / "manifest.json").write_text("{not json")
-    with pytest.raises(IndexError_, match="corrupt"):
-        Index.load(s.index_dir, s)
+    with pytest.raises(IndexUnusable, match="corrupt"):
+        FileStore(s.index_dir).load(s)
     (root / "manifest.json").write_text(json.dumps(manifest))
     (root / "chunks.faiss").write_bytes(b"garbage")
-    with pytest.raises(IndexError_, match="corrupt"):
-        Index.load(s.index_dir, s)
+    with pytest.raises(IndexUnusable, match="corrupt"):
+        FileStore(s.index_dir).load(s)
     # a rebuild repairs it
     build_index([corpus_copy], s, rebuild=True)
-    assert Index.load(s.index_dir, s).chunks
+    assert FileStore(s.index_dir).load(s).index.chunks
 
 
 def test_missing_index(tmp_path: Path) -> None:
-    with pytest.raises(IndexError_, match="no index"):
-        Index.load(tmp_path / "nowhere", Settings())
+    with pytest.raises(IndexUnusable, match="no index"):
+        FileStore(tmp_path / "nowhere").load(Settings())
 
 
 def test_killed_build_leaves_the_old_index_serving(tmp_path: Path, corpus_copy: Path) -> None:
     s = _settings(tmp_path)
     build_index([corpus_copy], s)
-    before = resolve_current(s.index_dir)
+    before = FileStore(s.index_dir).current()
     # make the next build long: many changed documents to embed
     for i in range(12):
         for p in list(corpus_copy.glob("twilio-*.txt"))[:2]:
@@ -123,7 +125,7 @@ def test_killed_build_leaves_the_old_index_serving(tmp_path: Path, corpus_copy: 
     time.sleep(0.5)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    assert resolve_current(s.index_dir) == before  # the swap never happened
+    assert FileStore(s.index_dir).current() == before  # the swap never happened
     qa = QA.load(s.index_dir, s)
     a = qa.ask("What was Twilio's fiscal 2024 revenue?")
     assert not a.abstained and "4.46" in a.text

@@ -9,11 +9,16 @@ from __future__ import annotations
 import csv
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from core.config import Settings
+from core.errors import KgqaError
+from core.interfaces import GraphStore
+from core.types import Entity, Evidence, Fact
 
 graph_app = typer.Typer(help="Inspect and export the knowledge graph.", no_args_is_help=True)
 console = Console()
@@ -27,32 +32,25 @@ def _fail(msg: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _store(index: Path | None) -> Any:
-    from kgqa.config import Settings
+def _store(index: Path | None) -> GraphStore:
+    from engine.store import FileStore, rebuild_hint
+    from kg.pipeline import graph_is_stale
 
-    try:
-        from retrieval.index import Index, IndexError_
-    except ImportError as exc:  # pragma: no cover - broken install
-        _fail(f"cannot load the index code ({exc})")
     settings = Settings.load()
     index_dir = Path(index) if index else settings.index_dir
     try:
-        g = Index.load(index_dir, settings).graph
-    except IndexError_ as exc:
+        g = FileStore(index_dir).load(settings).graph
+    except KgqaError as exc:
         _fail(str(exc))
-    except Exception as exc:
-        _fail(f"cannot load the graph of {index_dir}: {type(exc).__name__}: {exc}")
     if g is None:
-        _fail(f"the index at {index_dir} has no graph; rebuild it with: kgqa ingest corpus/ --rebuild --index {index_dir}")
-    from kg.pipeline import graph_is_stale
-
+        _fail(f"the index at {index_dir} has no graph; {rebuild_hint(index_dir)}")
     if graph_is_stale(g):
-        err.print(f"warning: this graph was built by an older extractor; rebuild it with: kgqa ingest corpus/ --rebuild --index {index_dir}",
+        err.print(f"warning: this graph was built by an older extractor; {rebuild_hint(index_dir)}",
                   markup=False, highlight=False)
     return g
 
 
-def cite(ev: Any, width: int = 100) -> str:
+def cite(ev: Evidence, width: int = 100) -> str:
     """``doc:start-end "sentence"``."""
     text = " ".join(ev.text.split())
     if len(text) > width:
@@ -60,14 +58,14 @@ def cite(ev: Any, width: int = 100) -> str:
     return f'{ev.doc}:{ev.start}-{ev.end} "{text}"'
 
 
-def _fact_value(f: Any) -> str:
+def _fact_value(f: Fact) -> str:
     if f.value is None:
         return str(f.attrs.get("value", "")) if f.attrs else ""
     v = f.surface or f"{f.value:g}"
     return v
 
 
-def _entity_or_fail(store: Any, name: str) -> Any:
+def _entity_or_fail(store: GraphStore, name: str) -> Entity:
     e = store.entity(name)
     if e is None:
         _fail(f"no entity named {name!r} in the graph (try: kgqa graph stats, or kgqa graph facts --csv)")

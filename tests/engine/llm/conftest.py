@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from llm_data import INJECTION_DOC
 from llm_stub import Reply, StubLLM
 
-from kgqa.config import Settings
+from core.config import Settings
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +38,7 @@ def llm_index(built_index: Path, settings: Settings, tmp_path_factory: pytest.Te
     A copy of the shared index gets the one new document incrementally (only its units are
     embedded), so this costs well under a second on top of the session build.
     """
-    from retrieval.index import build_index
+    from engine.ingest import build_index
 
     base = tmp_path_factory.mktemp("llm")
     shutil.copytree(built_index, base / "index", symlinks=True)
@@ -52,7 +52,7 @@ def llm_index(built_index: Path, settings: Settings, tmp_path_factory: pytest.Te
 
 @pytest.fixture(scope="session")
 def llm_qa(llm_index: tuple[Path, Settings]):  # type: ignore[no-untyped-def]
-    from kgqa.qa import QA
+    from engine.qa import QA
 
     index_dir, settings = llm_index
     return QA.load(index_dir, settings)

@@ -15,6 +15,8 @@ import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from core.values import Value
+
 UnitKind = Literal["sentence", "table_row", "heading", "list_item"]
 Route = Literal["passages", "graph", "both", "none", "llm"]
 
@@ -76,6 +78,23 @@ def page_of(page_starts: tuple[int, ...], raw_pos: int) -> int | None:
     if not page_starts:
         return None
     return bisect.bisect_right(page_starts, raw_pos)
+
+
+@dataclass
+class DocRecord:
+    """What an index keeps of a document: enough to cite it and show its context."""
+
+    id: str
+    title: str
+    path: str
+    kind: str
+    raw: str
+    sha256: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    page_starts: tuple[int, ...] = ()
+
+    def page_of(self, pos: int) -> int | None:
+        return page_of(self.page_starts, pos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +205,42 @@ class Passage:
 
     def to_dict(self) -> dict[str, Any]:
         return {"doc": self.doc, "chunk_id": self.chunk_id, "score": round(self.score, 6)}
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAnalysis:
+    """The parts of a question the retriever and answerers use (made by ``retrieval.question``)."""
+
+    text: str
+    answer_type: str
+    kinds: tuple[str, ...]  # value kinds that can answer, best first
+    tokens: tuple[str, ...]  # stemmed content words
+    values: tuple[Value, ...]  # quantities named in the question ("in 2028", "13%")
+    wants_range: bool
+    sides: tuple[str, ...] = ()  # the two things compared, for comparisons
+    aggregate_money: bool = False  # asks for a total (revenue, guidance ...), not a per-unit price
+
+
+@dataclass(slots=True)
+class ScoredUnit:
+    """A candidate unit with the features the answerer ranks on."""
+
+    unit: Unit
+    score: float
+    dense: float
+    lexical: float
+    chunk_prior: float
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """What retrieval hands the answerers: the analysed question, top passages, ranked units."""
+
+    question: QuestionAnalysis
+    passages: list[Passage]
+    chunk_ids: list[int]
+    units: list[ScoredUnit]
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

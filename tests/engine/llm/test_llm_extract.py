@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from llm_stub import Reply, prompt_text
 
+from engine.llm import make_chat
 from kg.llm_extract import find_quote, llm_extract, llm_extractions
-from kgqa.llm import make_llm
 
 pytestmark = pytest.mark.timeout(180)  # a hang guard; includes the shared index build on first use
 
@@ -60,7 +60,7 @@ def script(path: str, body: dict[str, Any]) -> Reply:
 def test_llm_facts_carry_verified_evidence(llm_qa, llm_settings, stub) -> None:
     stub.script = script
     docs = [llm_qa.index.docs[DOC]]
-    entities, facts, stats = llm_extract(make_llm(llm_settings()), docs, llm_qa.index.units)
+    entities, facts, stats = llm_extract(make_chat(llm_settings()), docs, llm_qa.index.units)
     raw = llm_qa.index.docs[DOC].raw
     hits = sum(1 for r in stub.requests if any(q in prompt_text(r["body"]) for q in (GOOD_QUOTE, SEGMENT_QUOTE)))
     assert stats["batches"] == len(stub.requests) >= 3 and 1 <= hits <= 2
@@ -89,14 +89,14 @@ def test_llm_facts_carry_verified_evidence(llm_qa, llm_settings, stub) -> None:
 def test_quote_spans_and_failures(llm_qa, llm_settings, stub) -> None:
     stub.script = script
     docs = {DOC: llm_qa.index.docs[DOC]}
-    extractions, stats = llm_extractions(make_llm(llm_settings()), docs, llm_qa.index.units, evidence="quote")
+    extractions, stats = llm_extractions(make_chat(llm_settings()), docs, llm_qa.index.units, evidence="quote")
     raw = llm_qa.index.docs[DOC].raw
     evs = [f["ev"] for ex in extractions for f in ex["facts"]]
     assert {raw[a:b] for _, a, b, _ in evs} == {GOOD_QUOTE, SEGMENT_QUOTE}
     assert all(raw[a:b] == t for _, a, b, t in evs)
     # an endpoint that fails: every batch is counted, nothing raises, nothing is kept
     stub.script = lambda path, body: Reply(status=500)
-    entities, facts, stats = llm_extract(make_llm(llm_settings(llm_timeout_s=1)), docs, llm_qa.index.units)
+    entities, facts, stats = llm_extract(make_chat(llm_settings(llm_timeout_s=1)), docs, llm_qa.index.units)
     assert facts == [] and entities == [] and stats["failed_batches"] == stats["batches"] > 0
     assert "InternalServerError" in stats["errors"][0]
     assert find_quote(raw, 0, len(raw), "revenue of approximately $9 billion") is None

@@ -1,4 +1,4 @@
-"""Optional LLM client: build a llama-index LLM from :class:`~kgqa.config.Settings` and attach it to a QA.
+"""Optional LLM client: build a llama-index LLM from :class:`~core.config.Settings` and attach it to a QA.
 
 Nothing here runs unless an LLM is configured (``llm = "none"`` is the default). The LLM
 packages live in the ``[llm]`` extra (``pip install -e '.[llm]'``); they are imported only
@@ -19,9 +19,10 @@ Providers (``settings.llm``):
 
 Every client is built with ``max_retries=0`` and ``llm_timeout_s`` as its timeout, so a dead
 or slow endpoint fails fast and the offline answer is shown instead (see
-:mod:`kgqa.llm_answer`).
+:mod:`engine.llm_answer`). :func:`make_chat` wraps the client as a
+:class:`~core.interfaces.ChatModel` whose every call also keeps a total deadline.
 
->>> from kgqa.config import Settings
+>>> from core.config import Settings
 >>> describe(Settings(llm="openai-compatible", llm_base_url="http://127.0.0.1:8000/v1", llm_model="m"))
 'openai-compatible model m at http://127.0.0.1:8000/v1'
 """
@@ -29,9 +30,15 @@ or slow endpoint fails fast and the offline answer is shown instead (see
 from __future__ import annotations
 
 import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from kgqa.config import Settings
+from core.config import Settings
+from core.errors import LLMDeadline, LLMError
+from core.interfaces import ChatModel, ChatTurn
 
 PROVIDERS = ("openai-compatible", "ollama")
 _ALIASES = {
@@ -43,10 +50,6 @@ OLLAMA_URL = "http://localhost:11434"
 PLACEHOLDER_KEY = "not-needed"
 # Prompt budget: the passages and facts kgqa sends are a few thousand tokens at most.
 CONTEXT_WINDOW = 8192
-
-
-class LLMError(RuntimeError):
-    """The LLM is misconfigured or unavailable; the message says what to change."""
 
 
 def provider(settings: Settings) -> str | None:
@@ -120,24 +123,78 @@ def make_llm(settings: Settings) -> Any:
     )
 
 
-def attach_llm(qa: Any, settings: Settings | None = None, llm: Any = None) -> Any:
-    """Make ``qa.ask`` answer with the LLM, keeping the offline answerer as the fallback.
+class LlamaChatModel:
+    """A llama-index LLM as a :class:`~core.interfaces.ChatModel`: calls run in a worker thread so
+    a total deadline always holds, whatever the client's own timeouts do."""
 
-    Wraps ``qa.answerer`` in a :class:`~kgqa.llm_answer.LLMAnswerer` (composition, nothing
-    is patched) and returns it; ``qa.answerer.stream(result)`` then streams checked text.
-    Pass ``llm`` to use a ready client (tests). Calling it again replaces the previous LLM;
-    with ``settings.llm == "none"`` it detaches the LLM and returns the offline answerer.
-    """
-    from kgqa.llm_answer import LLMAnswerer
+    def __init__(self, llm: Any, label: str, timeout_s: float) -> None:
+        self.llm = llm
+        self.label = label
+        self.timeout_s = timeout_s
 
-    settings = settings or qa.settings
-    current = qa.answerer
-    offline = current.fallback if isinstance(current, LLMAnswerer) else current
+    def chat(self, messages: Sequence[ChatTurn], deadline_s: float) -> str:
+        msgs = _messages(messages)
+
+        def produce(put: Callable[[str], None]) -> None:
+            content = self.llm.chat(msgs).message.content
+            if content is not None and not isinstance(content, str):
+                raise TypeError(f"completion content is {type(content).__name__}, not text")
+            put(content or "")
+
+        return "".join(bounded(produce, deadline_s))
+
+    def stream(self, messages: Sequence[ChatTurn], deadline_s: float) -> Iterator[str]:
+        msgs = _messages(messages)
+
+        def produce(put: Callable[[str], None]) -> None:
+            for r in self.llm.stream_chat(msgs):
+                put(r.delta or "")
+
+        yield from bounded(produce, deadline_s)
+
+
+def make_chat(settings: Settings, llm: Any = None) -> ChatModel | None:
+    """The configured chat model (``None`` when no LLM is configured); ``llm`` wraps a ready client."""
     if llm is None:
         llm = make_llm(settings)
     if llm is None:
-        qa.answerer = offline
-        return offline
-    label = describe(settings) if provider(settings) else ""
-    qa.answerer = LLMAnswerer(llm, offline, qa.index, settings, label=label)
-    return qa.answerer
+        return None
+    label = describe(settings) if provider(settings) else f"{type(llm).__name__} model {getattr(llm, 'model', '?')}"
+    return LlamaChatModel(llm, label, float(settings.llm_timeout_s))
+
+
+def _messages(messages: Sequence[ChatTurn]) -> list[Any]:
+    from llama_index.core.llms import ChatMessage
+
+    return [ChatMessage(role=role, content=content) for role, content in messages]
+
+
+def bounded(produce: Callable[[Callable[[str], None]], None], total_s: float) -> Iterator[str]:
+    """Run ``produce(put)`` in a daemon thread and yield what it puts; raise its error, or
+    :class:`LLMDeadline` when ``total_s`` passes (the thread is abandoned, it ends at its own timeout)."""
+    q: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def run() -> None:
+        try:
+            produce(lambda s: q.put(("data", s)))
+            q.put(("end", None))
+        except BaseException as exc:
+            q.put(("error", exc))
+
+    threading.Thread(target=run, daemon=True, name="kgqa-llm").start()
+    deadline = time.monotonic() + total_s
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise LLMDeadline(f"LLM answer took longer than {total_s:g} s")
+        try:
+            kind, item = q.get(timeout=left)
+        except queue.Empty:
+            raise LLMDeadline(f"LLM answer took longer than {total_s:g} s") from None
+        if kind == "data":
+            if item:
+                yield item
+        elif kind == "end":
+            return
+        else:
+            raise item

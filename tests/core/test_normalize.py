@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from retrieval.normalize import normalize
+from core.normalize import normalize
 
 TRICKY = [
     "Non\u2011GAAP margins \u2014 approx.\u00a049\u201352%",

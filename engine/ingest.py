@@ -1,0 +1,196 @@
+"""Ingest, composed above retrieval/ and kg/: documents -> a new index generation -> one atomic swap.
+
+One build: load the files, diff them against the live generation (added, changed, unchanged,
+removed), chunk, embed what changed (reusing unchanged documents' vectors), write the
+retrieval files, extract and write the graph (reusing unchanged documents' extractions),
+then commit: the manifest is written last and ``current`` is swapped atomically. A crash at any
+point leaves the previous generation answering.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+from core.errors import IndexUnusable, NothingToIndex
+from core.interfaces import ChatModel
+from core.types import Chunk, Document, Unit
+from engine.llm import make_chat
+from engine.store import FORMAT_VERSION, FileStore, Snapshot
+from kg.pipeline import build_graph, graph_is_stale
+from retrieval.build import EmbedFn, chunk_all, compute_vectors, default_embed_fn
+from retrieval.documents import Skipped, document_from_record, load_documents
+from retrieval.store import write_retrieval
+
+log = logging.getLogger(__name__)
+Say = Callable[[str], None]
+
+
+@dataclass
+class BuildReport:
+    """What an ingest did, for the CLI and the benchmarks."""
+
+    index_dir: Path
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    n_units: int = 0
+    n_chunks: int = 0
+    embedded: int = 0
+    timings_s: dict[str, float] = field(default_factory=dict)
+    bytes_in: int = 0
+    graph: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def did_nothing(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+def build_index(
+    paths: Sequence[Path],
+    settings: Settings,
+    add: bool = False,
+    rebuild: bool = False,
+    progress: bool = False,
+    say: Say | None = None,
+    embed_fn: EmbedFn | None = None,
+    chat: ChatModel | None = None,
+) -> BuildReport:
+    """Ingest ``paths`` into ``settings.index_dir`` as a new generation.
+
+    Without ``add``, the index afterwards holds exactly the documents under ``paths``
+    (deleted files are dropped); with ``add`` it keeps the others too. Unchanged documents
+    reuse their vectors unless ``rebuild``. ``chat`` is the model for LLM-assisted extraction
+    (only used when ``settings.llm_extract`` is on; default: the configured LLM).
+    """
+    say = say or (lambda _msg: None)
+    if chat is None and settings.llm_extract and settings.use_graph:
+        chat = make_chat(settings)
+    store = FileStore(settings.index_dir)
+    report = BuildReport(store.index_dir)
+    with store.lock():
+        t0 = time.perf_counter()
+        docs, skipped = load_documents(paths, max_bytes=settings.max_file_bytes)
+        report.skipped = skipped
+        for s in skipped:
+            say(f"warning: skipped {s.path}: {s.reason}")
+        prev, reuse = _previous(store, settings, rebuild, say)
+        docs = _diff(docs, prev, add, report)
+        if prev is not None and report.did_nothing and reuse and not _graph_stale(prev, settings):
+            say("index is up to date")
+            report.n_units, report.n_chunks = len(prev.index.units), len(prev.index.chunks)
+            return report
+        if not docs:
+            raise NothingToIndex("nothing to index: no readable .txt, .md, .html or .pdf file under the given paths")
+        docs.sort(key=lambda d: d.id)
+        units, chunks = chunk_all(docs, settings)
+        report.timings_s["parse"] = time.perf_counter() - t0
+        report.n_units, report.n_chunks = len(units), len(chunks)
+
+        t1 = time.perf_counter()
+        unit_vecs, chunk_vecs, report.embedded = compute_vectors(
+            units, chunks, prev.index if prev is not None and reuse else None, set(report.unchanged),
+            embed_fn or default_embed_fn(settings, progress), say,
+        )
+        report.timings_s["embed"] = time.perf_counter() - t1
+
+        t2 = time.perf_counter()
+        tmp = store.new_generation()
+        write_retrieval(tmp, docs, units, chunks, unit_vecs, chunk_vecs)
+        report.timings_s["index"] = time.perf_counter() - t2
+
+        t3 = time.perf_counter()
+        if settings.use_graph:
+            report.graph = _graph(docs, units, tmp, prev, set(report.unchanged), settings, chat, say)
+        report.timings_s["graph"] = time.perf_counter() - t3
+        store.commit(tmp, _manifest(settings, paths, docs, units, chunks, int(unit_vecs.shape[1]), report))
+        report.timings_s["total"] = time.perf_counter() - t0
+        return report
+
+
+def _previous(store: FileStore, settings: Settings, rebuild: bool, say: Say) -> tuple[Snapshot | None, bool]:
+    """The live generation (for the document diff) and whether its vectors may be reused."""
+    if store.current() is None:
+        return None, False
+    try:
+        prev = store.load(settings)
+    except IndexUnusable as exc:
+        say(f"previous index not reusable ({exc}); building from scratch")
+        return None, False
+    chunking = prev.manifest.get("chunking", {})
+    same_chunking = chunking == {"chunk_chars": settings.chunk_chars, "overlap_units": settings.chunk_overlap_units}
+    return prev, not rebuild and same_chunking
+
+
+def _diff(docs: list[Document], prev: Snapshot | None, add: bool, report: BuildReport) -> list[Document]:
+    """The documents of the new generation, with the report's added/changed/unchanged/removed filled in."""
+    prev_docs = prev.index.docs if prev is not None else {}
+    new_ids = {d.id for d in docs}
+    if add and prev is not None:
+        docs = [document_from_record(prev_docs[did]) for did in prev_docs if did not in new_ids] + docs
+    report.removed = sorted(set(prev_docs) - {d.id for d in docs})
+    for d in docs:
+        old = prev_docs.get(d.id)
+        if old is None:
+            report.added.append(d.id)
+        elif old.sha256 != d.sha256:
+            report.changed.append(d.id)
+        else:
+            report.unchanged.append(d.id)
+    report.bytes_in = sum(len(d.raw.encode("utf-8")) for d in docs)
+    return docs
+
+
+def _graph_stale(prev: Snapshot, settings: Settings) -> bool:
+    """The stored graph was made by an older extractor (or is missing): rebuild it, reusing vectors."""
+    if not settings.use_graph:
+        return False
+    graph = prev.graph
+    return graph is None or graph_is_stale(graph)
+
+
+def _graph(
+    docs: list[Document], units: list[Unit], tmp: Path, prev: Snapshot | None, unchanged: set[str],
+    settings: Settings, chat: ChatModel | None, say: Say,
+) -> dict[str, Any]:
+    """Build the graph into ``tmp``; a failure is reported, never fatal: passages still answer."""
+    try:
+        return build_graph(docs, units, tmp, prev.root if prev else None, unchanged, settings, chat)
+    except Exception as exc:
+        log.exception("graph extraction failed")
+        say(f"warning: graph extraction failed ({type(exc).__name__}: {exc}); index built without a graph")
+        (tmp / "graph.json").unlink(missing_ok=True)
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _manifest(
+    settings: Settings, paths: Sequence[Path], docs: list[Document], units: list[Unit], chunks: list[Chunk],
+    dim: int, report: BuildReport,
+) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "model": settings.model,
+        "dim": dim,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "chunking": {"chunk_chars": settings.chunk_chars, "overlap_units": settings.chunk_overlap_units},
+        "sources": sorted({str(Path(p).resolve()) for p in paths}),
+        "documents": {
+            d.id: {
+                "sha256": d.sha256, "title": d.title, "path": d.path, "kind": d.kind,
+                "bytes": len(d.raw.encode("utf-8")),
+                "units": sum(1 for u in units if u.doc == d.id),
+                "chunks": sum(1 for c in chunks if c.doc == d.id),
+            }
+            for d in docs
+        },
+        "counts": {"documents": len(docs), "units": len(units), "chunks": len(chunks)},
+        "build": {k: round(v, 4) for k, v in report.timings_s.items()},
+        "graph": report.graph,
+    }

@@ -1,0 +1,188 @@
+"""The question-answering facade used by the CLI, the UI and evaluation scripts.
+
+>>> from kgqa import QA                          # doctest: +SKIP
+>>> qa = QA.load(".kgqa-index")                 # doctest: +SKIP
+>>> qa.ask("What was Twilio's fiscal 2024 revenue?").text   # doctest: +SKIP
+'About $4.46 billion in fiscal 2024 [1]. With fiscal 2024 revenue of approximately ... [1]'
+
+A :class:`QA` holds one loaded index generation (:class:`~engine.store.Snapshot`) and its
+parts as typed fields: the retriever, the offline answerer, and an optional LLM answerer
+that improves on the offline answer and falls back to it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings, set_offline_env
+from core.interfaces import ChatModel, GraphStore
+from core.types import Answer, SearchResult
+from core.validation import check_question
+from engine.answer import OfflineAnswerer
+from engine.graph_route import GraphContext, merge_graph_answer, two_hop_answer
+from engine.ingest import BuildReport, build_index
+from engine.llm import make_chat
+from engine.llm_answer import LLMAnswerer
+from engine.merge import merge_answers
+from engine.store import FileStore, Snapshot
+from retrieval.question import analyze, split_question
+from retrieval.search import Retriever
+
+Say = Callable[[str], None]
+
+
+class QA:
+    """Answers questions over one index generation. Thread-safe for concurrent ``ask`` calls."""
+
+    def __init__(self, snapshot: Snapshot, settings: Settings, chat: ChatModel | None = None) -> None:
+        self.snapshot = snapshot
+        self.settings = settings
+        self.index = snapshot.index
+        self.retriever = Retriever(self.index, settings)
+        self.offline = OfflineAnswerer(self.index, settings)
+        self.llm: LLMAnswerer | None = None
+        self._lock = threading.Lock()
+        self.attach_llm(chat)
+
+    # ---- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None) -> QA:
+        """Open an existing index (raises :class:`~core.errors.IndexUnusable` with a fix if it is unusable)."""
+        set_offline_env()
+        settings = settings or Settings.load()
+        if index_dir is not None:
+            settings = settings.with_values({"index_dir": Path(index_dir)})
+        return cls(FileStore(settings.index_dir).load(settings), settings)
+
+    @classmethod
+    def open_or_build(
+        cls,
+        settings: Settings,
+        paths: Sequence[Path] | None = None,
+        progress: bool = False,
+        say: Say | None = None,
+    ) -> QA:
+        """Open the index, building it from ``paths`` (default: the corpus folder) if there is none."""
+        set_offline_env()
+        store = FileStore(settings.index_dir)
+        if store.current() is None:
+            build_index(list(paths or [settings.corpus_dir]), settings, progress=progress, say=say)
+        return cls(store.load(settings), settings)
+
+    @property
+    def graph(self) -> GraphStore | None:
+        """The knowledge graph of the loaded generation, or ``None``."""
+        return self.snapshot.graph
+
+    def attach_llm(self, chat: ChatModel | None, settings: Settings | None = None) -> None:
+        """Answer with ``chat`` (checked, with the offline answer as fallback); ``None`` detaches it.
+
+        ``settings`` carries the LLM limits (timeouts, passages); default: this QA's settings.
+        """
+        if chat is None:
+            self.llm = None
+            return
+        self.llm = LLMAnswerer(chat, self.offline, self.index, settings or self.settings, self.graph)
+
+    def ingest(self, paths: Sequence[Path], add: bool = True, progress: bool = False, say: Say | None = None) -> BuildReport:
+        """Add (or sync) documents, then switch this QA to the new index generation."""
+        report = build_index(list(paths), self.settings, add=add, progress=progress, say=say)
+        fresh = QA(FileStore(self.settings.index_dir).load(self.settings), self.settings)
+        with self._lock:
+            llm = self.llm
+            self.snapshot, self.index = fresh.snapshot, fresh.index
+            self.retriever, self.offline = fresh.retriever, fresh.offline
+            if llm is not None:  # keep an attached LLM across index generations
+                self.attach_llm(llm.chat, llm.settings)
+        return report
+
+    # ---- asking ---------------------------------------------------------------------------------
+
+    def check_question(self, question: Any) -> str:
+        return check_question(question, self.settings.max_question_chars)
+
+    def search(self, question: str, k: int | None = None) -> SearchResult:
+        return self.retriever.search(self.check_question(question), k=k)
+
+    def ask(self, question: str, k: int | None = None, use_graph: bool | None = None) -> Answer:
+        """Answer ``question`` with citations; never raises for weak evidence (it abstains)."""
+        t0 = time.perf_counter()
+        q = self.check_question(question)
+        parts = split_question(q)
+        ctx = self._graph_context(use_graph)
+        if len(parts) > 1 and ctx is not None:  # the graph may combine the parts itself (two hops)
+            whole = two_hop_answer(ctx, self.retriever.search(q, k=k))
+            if whole is not None:
+                whole.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+                return whole
+        if len(parts) > 1:
+            subs = [(p, self._ask_one(p, k, ctx)) for p in parts]
+            answer = merge_answers(q, subs, comparison=analyze(q).answer_type == "comparison")
+            answer.passages = answer.passages[: k or self.settings.top_k]
+        else:
+            answer = self._ask_one(q, k, ctx)
+        answer.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+        return answer
+
+    def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
+        """Stream an answer for the UI: text deltas, then the final :class:`Answer` (always last).
+
+        Works with or without an LLM (offline: one delta with the whole text). Raises only
+        :class:`~core.errors.QuestionError`, before yielding anything.
+        """
+        t0 = time.perf_counter()
+        result = self.search(question, k=k)
+        offline = self._with_graph(self.offline.answer(result), result, self._graph_context(None))
+        llm = self.llm
+        final: Answer | None = None
+        if llm is None:
+            final = offline
+            yield final.text
+        else:
+            for item in llm.stream(result, offline):
+                if isinstance(item, Answer):
+                    final = item
+                else:
+                    yield item
+        assert final is not None
+        final.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+        yield final
+
+    def _ask_one(self, q: str, k: int | None, ctx: GraphContext | None) -> Answer:
+        t0 = time.perf_counter()
+        result = self.retriever.search(q, k=k)
+        t1 = time.perf_counter()
+        # offline passages + graph first: that is also the LLM's fallback and its facts
+        answer = self._with_graph(self.offline.answer(result), result, ctx)
+        llm = self.llm
+        if llm is not None:
+            answer = llm.answer(result, draft=answer)
+        answer.timings_ms["search"] = (t1 - t0) * 1000
+        answer.timings_ms["answer"] = (time.perf_counter() - t1) * 1000
+        return answer
+
+    def _graph_context(self, use_graph: bool | None) -> GraphContext | None:
+        on = self.settings.use_graph if use_graph is None else use_graph
+        graph = self.graph if on else None
+        return GraphContext(self.index, graph, self.offline) if graph is not None else None
+
+    @staticmethod
+    def _with_graph(answer: Answer, result: SearchResult, ctx: GraphContext | None) -> Answer:
+        return answer if ctx is None else merge_graph_answer(ctx, answer, result)
+
+
+def open_qa(settings: Settings, progress: bool = False, say: Say | None = None) -> QA:
+    """The QA the CLI and the server use: build the index on first use, attach the configured LLM.
+
+    Raises :class:`~core.errors.LLMError` when an LLM is configured but unusable.
+    """
+    if say is not None and FileStore(settings.index_dir).current() is None:
+        say(f"no index at {settings.index_dir}; building it from {settings.corpus_dir} (first use)")
+    qa = QA.open_or_build(settings, progress=progress, say=say)
+    qa.attach_llm(make_chat(settings))
+    return qa
