@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo ask serve test unit browser eval-gate bench lint clean
+.PHONY: setup demo ask serve test check unit browser eval-gate bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,10 +28,16 @@ ask: demo
 serve: setup
 	$(KGQA) serve
 
-## test: the full suite (unit, end-to-end, browser) plus the accuracy gate on the gold set
-test: setup browser
+## test: static checks (ruff, import layers, mypy on core/), the full suite (unit, end-to-end,
+## browser) and the accuracy gate on the gold set
+test: setup browser check
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory eval-gate
+
+check: setup
+	$(VENV)/bin/ruff check -q .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 unit: setup
 	$(PY) -m pytest -q -m "not browser"

@@ -169,8 +169,8 @@ def find_values(text: str) -> list[Value]:
         if unit is None:
             continue
         scale = _SCALE.get((m.group("sa") or "").lower(), 1.0)
-        a = m.group("a")
-        n = word_number(a.split()[-1]) if a[0].isalpha() else _num(a)
+        count_text: str = m.group("a")
+        n = word_number(count_text.split()[-1]) if count_text[0].isalpha() else _num(count_text)
         if n is None:
             continue  # "hundreds of" names no number
         found.append(Value("count", _trim_q(m, text), m.end(), m.group(0).strip(), n * scale, None, unit, _qual(m), noun=noun))
