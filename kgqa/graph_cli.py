@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,8 +17,10 @@ from rich.table import Table
 
 from core.config import Settings
 from core.errors import KgqaError
-from core.interfaces import GraphStore
-from core.types import Entity, Evidence, Fact
+
+if TYPE_CHECKING:  # numpy comes with core.interfaces; `kgqa --help` must not pay for it
+    from core.interfaces import GraphStore
+    from core.types import Entity, Evidence, Fact
 
 graph_app = typer.Typer(help="Inspect and export the knowledge graph.", no_args_is_help=True)
 console = Console()
