@@ -157,16 +157,13 @@ ui_cli.register(app)
 
 def main() -> None:
     """Entry point: run the app, turning known errors into one line on stderr."""
-    from click.exceptions import ClickException
-
     try:
         rc = app(standalone_mode=False)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code if isinstance(code, int) else 0)
-    except ClickException as exc:
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors (typer vendors its own click)
         _err(exc.format_message())
         sys.exit(2)
     except KeyboardInterrupt:

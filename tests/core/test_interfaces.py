@@ -1,0 +1,53 @@
+"""Every shipped part satisfies the Protocol it is held as (core/interfaces.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.config import Settings
+from core.interfaces import (
+    Answerer,
+    ChatModel,
+    DenseIndex,
+    DocumentStore,
+    Embedder,
+    GraphStore,
+    LexicalIndex,
+)
+from engine.llm import LlamaChatModel
+from engine.llm_answer import LLMAnswerer
+from retrieval.dense import FaissIndex, MatrixIndex
+from retrieval.embedding import NumpyBertEmbedder, SentenceTransformerEmbedder
+
+
+def test_retrieval_parts(qa: Any) -> None:
+    idx = qa.index
+    assert isinstance(idx, DocumentStore)
+    assert isinstance(idx.chunk_dense, DenseIndex) and isinstance(idx.unit_dense, DenseIndex)
+    assert isinstance(idx.chunk_lexical, LexicalIndex) and isinstance(idx.unit_lexical, LexicalIndex)
+    assert isinstance(SentenceTransformerEmbedder(), Embedder)
+    assert isinstance(NumpyBertEmbedder(), Embedder)
+
+
+def test_graph_and_answerers(qa: Any) -> None:
+    assert isinstance(qa.graph, GraphStore)
+    assert isinstance(qa.offline, Answerer)
+    chat = LlamaChatModel(llm=None, label="test", timeout_s=1.0)
+    assert isinstance(chat, ChatModel)
+    assert isinstance(LLMAnswerer(chat, qa.offline, qa.index, Settings()), Answerer)
+
+
+def test_dense_indexes_agree() -> None:
+    """FAISS and the NumPy matrix are two backends of one contract: same rows, same answers."""
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(50, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    q = vecs[7] + 0.01
+    f, m = FaissIndex.build(vecs), MatrixIndex(vecs)
+    assert [i for i, _ in f.search(q, 5)] == [i for i, _ in m.search(q, 5)]
+    assert f.search(q, 1)[0][0] == 7
+    np.testing.assert_allclose(f.scores(q, [3, 7]), m.scores(q, [3, 7]), rtol=1e-5)
+    np.testing.assert_array_equal(f.vectors([2, 4]), vecs[[2, 4]])
+    assert len(f) == len(m) == 50 and f.dim == m.dim == 8
