@@ -244,8 +244,73 @@ class SearchResult:
 
 
 @dataclass(slots=True)
+class Point:
+    """One distinct point of an open answer: a short sentence and the citation numbers behind it."""
+
+    text: str
+    citations: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": list(self.citations)}
+
+
+@dataclass(slots=True)
+class Comparison:
+    """A side-by-side answer: ``cells[i][j]`` is item ``i`` on property ``j`` (a cell without
+    evidence says so in its text and has no citations)."""
+
+    items: list[str]
+    properties: list[str]
+    cells: list[list[Point]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "items": list(self.items),
+            "properties": list(self.properties),
+            "cells": [[c.to_dict() for c in row] for row in self.cells],
+        }
+
+
+@dataclass(slots=True)
+class ComputationInput:
+    """One number a computation used, with where it was read (``citation`` is an answer citation
+    number; ``None`` only for a number written in the question itself)."""
+
+    name: str
+    value: float
+    unit: str = ""
+    period: str | None = None
+    citation: int | None = None
+    surface: str = ""  # as written in the source ("$4.46 billion")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "unit": self.unit, "period": self.period,
+                "citation": self.citation, "surface": self.surface}
+
+
+@dataclass(slots=True)
+class Computation:
+    """A computed answer: the formula, every input with its citation, the result and its rounding."""
+
+    formula: str
+    inputs: list[ComputationInput]
+    result: float | None
+    unit: str = ""
+    rounding: str = ""
+    result_text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"formula": self.formula, "inputs": [i.to_dict() for i in self.inputs], "result": self.result,
+                "unit": self.unit, "rounding": self.rounding, "result_text": self.result_text}
+
+
+@dataclass(slots=True)
 class Answer:
-    """What every interface returns: text with [n] markers and the citations behind them."""
+    """What every interface returns: text with [n] markers and the citations behind them.
+
+    ``answer_type`` says how to render it: plain answers are ``text``; open answers also carry
+    ``points``, comparisons a ``comparison`` table, computed answers a ``computation``.
+    """
 
     question: str
     text: str
@@ -260,6 +325,9 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     confidence: float | None = None  # the evidence score the abstention threshold is compared with
+    points: list[Point] = field(default_factory=list)
+    comparison: Comparison | None = None
+    computation: Computation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -276,4 +344,7 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "notes": list(self.notes),
             "conflicts": list(self.conflicts),
+            "points": [p.to_dict() for p in self.points],
+            "comparison": self.comparison.to_dict() if self.comparison else None,
+            "computation": self.computation.to_dict() if self.computation else None,
         }
