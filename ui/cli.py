@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from core.config import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -25,9 +28,8 @@ def register(app: typer.Typer) -> None:
         llm_model: Annotated[str | None, typer.Option("--llm-model")] = None,
     ) -> None:
         """Start the analyst workspace (Gradio): cited chat, graph explorer, facts table, uploads."""
-        import sys
-
-        from core.config import Settings
+        # Imported here, not at the top: they load the index stack and Gradio (seconds), and this
+        # module is imported by every ``kgqa`` command just to register ``serve``.
         from engine.qa import open_qa
         from ui.app import launch
 
