@@ -24,7 +24,7 @@ from typing import Any
 
 from core.interfaces import Extraction
 from core.types import Document, Unit
-from kg.statements.company import company_line, document_company
+from kg.statements.company import company_line, document_company, name_from_file
 from kg.statements.items import LabelMatch, match_label
 from kg.statements.tables import Figure, Row, Table, read_tables
 
@@ -89,11 +89,11 @@ class _Out:
         a, b = self.doc.raw_span(start, end)
         return [self.doc.id, a, b, self.doc.raw[a:b]]
 
-    def mention(self, name: str, typ: str, ev: list[Any], w: float) -> None:
+    def mention(self, name: str, typ: str, ev: list[Any], w: float, aliases: list[str] | None = None) -> None:
         if (name, typ) in self._named:
             return
         self._named.add((name, typ))
-        self.mentions.append({"name": name, "type": typ, "w": w, "aliases": [], "attrs": {}, "ev": ev})
+        self.mentions.append({"name": name, "type": typ, "w": w, "aliases": aliases or [], "attrs": {}, "ev": ev})
 
 
 def _table_facts(out: _Out, table: Table, company: str) -> None:
@@ -106,14 +106,16 @@ def _table_facts(out: _Out, table: Table, company: str) -> None:
         if m is not None and (m.name not in best or m.rank < best[m.name][0]):
             best[m.name] = (m.rank, i)
     head_ev = {k: out.raw(table.start, table.period_spans[k][1]) for k in range(len(table.periods))}
-    out.mention(company, "Company", head_ev[0], 3.0)
+    short = name_from_file(out.doc.id)  # the filing's file name often carries the company's short name
+    out.mention(company, "Company", head_ev[0], 3.0, [short] if short and short.lower() != company.lower() else [])
     for i, row in enumerate(table.rows):
         m = matches[i]
         item = m.item if m is not None and best[m.name][1] == i else None
         metric = item.name if item is not None else row.label
         if len(metric) < 2:
             continue
-        out.mention(metric, "Metric", out.raw(row.start, row.end), 1.0)
+        if item is not None:  # canonical items are graph nodes; other rows stay values of their company
+            out.mention(metric, "Metric", out.raw(row.start, row.end), 1.0)
         for k, (period, fig) in enumerate(zip(table.periods, row.values, strict=True)):
             value, unit = _value(fig, row, table, item.sign if item else "", item.unit if item else "USD")
             if value is None:
@@ -126,7 +128,8 @@ def _table_facts(out: _Out, table: Table, company: str) -> None:
                 "value_span": [vs, ve], "header": head_ev[k][1:], "source": "statement",
             }
             out.facts.append({
-                "s": company, "st": "Company", "p": "HAS_METRIC", "o": metric, "ot": "Metric", "metric": metric,
+                "s": company, "st": "Company", "p": "HAS_METRIC", "o": metric if item is not None else None,
+                "ot": "Metric" if item is not None else None, "metric": metric,
                 "value": value, "unit": unit, "period": period.label, "surface": fig.text, "attrs": attrs, "ev": ev,
             })
 

@@ -50,6 +50,8 @@ class LineItem:
     patterns: tuple[re.Pattern[str], ...]
     sign: str = ""  # "abs": an outflow printed negative that the item names as a positive amount
     unit: str = "USD"
+    prefer: str = ""  # a more specific item read first when reported
+    fallback: str = ""  # the item read when this one is not reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,8 @@ def line_items() -> tuple[LineItem, ...]:
         LineItem(
             name=d["name"], kind=d.get("kind", "flow"), statements=tuple(d.get("statements", ())),
             aliases=tuple(d.get("aliases", ())), patterns=tuple(re.compile(p) for p in d.get("patterns", ())),
-            sign=d.get("sign", ""), unit=d.get("unit", "USD"),
+            sign=d.get("sign", ""), unit=d.get("unit", "USD"), prefer=d.get("prefer", ""),
+            fallback=d.get("fallback", ""),
         )
         for d in raw
     )

@@ -250,7 +250,8 @@ class _Reader:
             self.table = Table(first, " / ".join(c.text for c in titles), kind, scale, word, periods,
                                _period_spans(self.head, len(periods)), start, extra_columns=extra)
             self.tables.append(self.table)
-            self.section = ""
+            last = self.titles[-1] if self.titles else None
+            self.section = last.text if last is not None and last.start > self.head[-1].start else ""
         self.head = []
         self.titles = []
 
@@ -260,9 +261,15 @@ class _Reader:
         figs = self.figs
         if len(figs) > n and self.table.extra_columns:
             figs = figs[:n]
+        total: list[Figure] = []
+        if len(figs) == 2 * n and self.section:  # the section's total follows its last row without a label
+            figs, total = figs[:n], figs[n:]
         if len(figs) != n or all(f.value is None for f in figs):
             return
         self.table.rows.append(Row(clean_label(self.label.text), self.label.start, self.label.end, figs, self.section))
+        if total:
+            name = f"Total {clean_label(self.section).lower()}"
+            self.table.rows.append(Row(name, total[0].start, total[0].start, total, self.section))
 
 
 def _period_spans(head: list[_Cell], n: int) -> list[tuple[int, int]]:
