@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from core.interfaces import DocumentStore, GraphStore
 from core.types import Answer
-from engine.compute.evaluate import Evaluator, Used, line_item_of, library, metric_named
+from engine.compute.evaluate import Evaluator, Used, library, line_item_of, metric_named
 from engine.compute.expr import Ref
 from engine.compute.facts import FactIndex
 from engine.compute.plan import Plan, plan
@@ -70,7 +70,7 @@ class ComputeAnswerer:
     def _answer(self, question: str, p: Plan, out: Outcome, book: CitationBook, cites: dict[int, list[int]]) -> Answer:
         assert out.result is not None
         hint = _unit_hint(p)
-        result_text = fmt_quantity(out.result, p.decimals, p.scale, out.points, p.percent and p.op != "change" or hint == "%",
+        result_text = fmt_quantity(out.result, p.decimals, p.scale, out.points, (p.percent and p.op != "change") or hint == "%",
                                    hint)
         inputs = "; ".join(f"{_name(u)}{' ' + u.period if u.period else ''} {fmt_input(u)} {marks(cites.get(i, []))}"
                            for i, u in enumerate(out.used))

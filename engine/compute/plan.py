@@ -116,7 +116,7 @@ def _target(core: str, defs: dict[str, Node]) -> tuple[Node | None, str]:
     else a line item."""
     sq = squash(core)
     cands: list[tuple[int, Node, str]] = []
-    for name, node in defs.items():
+    for name in defs:
         if squash(name) and squash(name) in sq:
             cands.append((len(squash(name)) + 1, Ref(name), name))
     low = core.lower()
@@ -191,7 +191,7 @@ def _endpoint_kinds(core: str, periods: list[str]) -> tuple[str, str]:
         y = re.sub(r"\D", "", p)[-4:]
         m = re.search(rf"(?:FY\s*|fiscal\s*)?{y}\b(?P<after>[^,;]{{0,25}})", core, re.I)
         kinds.append("target" if m and re.search(r"target|goal|guidance|plan", m.group("after"), re.I) else "")
-    return (kinds + ["", ""])[0], (kinds + ["", ""])[1]
+    return ([*kinds, "", ""])[0], ([*kinds, "", ""])[1]
 
 
 _MEASURE = re.compile(
@@ -238,7 +238,7 @@ def plan(question: str) -> Plan | None:
     explicit = bool(defs) or bool(_rx("op:explicit").search(question))
     op = _op(core, periods)
     target, label = _target(core, defs)
-    if op == "value" and (target is None or isinstance(target, Ref) and line_item_of(target.name)):
+    if op == "value" and (target is None or (isinstance(target, Ref) and line_item_of(target.name))):
         pair = _pair_plan(core, periods, defs)
         if pair is not None:
             pair.explicit = True

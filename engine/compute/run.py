@@ -123,7 +123,7 @@ def _formula_text(plan: Plan) -> str:
         return f"{t}{' ' + ps[-1] if ps else ''}"
     if plan.op == "average":
         return f"average of {t} over {', '.join(ps)}"
-    p0, p1 = (ps + ["?", "?"])[:2]
+    p0, p1 = ([*ps, "?", "?"])[:2]
     a0 = f"{t} {p0}" + (" target" if plan.targets[0] else "")
     a1 = f"{t} {p1}" + (" target" if plan.targets[1] else "")
     if plan.op == "change":
