@@ -44,11 +44,22 @@ from kg.extract.tables import table_metrics
 
 EXTRACT_VERSION = 4  # bump when a rule changes what is extracted: cached extractions are then redone
 
-__all__ = ["EXTRACT_VERSION", "RuleExtractor", "extract_document"]
+__all__ = ["EXTRACT_VERSION", "RuleExtractor", "extract_document", "read_names"]
 
 
 def extract_document(doc: Document, units: Sequence[Unit]) -> Extraction:
     """Extract mentions and facts from one document (see module docstring)."""
+    st = read_names(doc, units)
+    relations(st)
+    metrics(st)
+    table_metrics(st)
+    indicators(st)
+    return st.result(EXTRACT_VERSION)
+
+
+def read_names(doc: Document, units: Sequence[Unit]) -> DocState:
+    """The first half of :func:`extract_document`: segments, typed names, the focus company, and
+    every known name located in every segment - what the fact steps read."""
     # looked up on the module at call time: the pipeline loads lazily, and tests swap in a blank one
     st = DocState(doc, list(units), spacy_nlp.nlp())
     build_segments(st)
@@ -60,11 +71,7 @@ def extract_document(doc: Document, units: Sequence[Unit]) -> Extraction:
     for seg in st.segs:
         class_subjects(st, seg)
     locate(st)  # again: the classes of competitors are names now
-    relations(st)
-    metrics(st)
-    table_metrics(st)
-    indicators(st)
-    return st.result(EXTRACT_VERSION)
+    return st
 
 
 class RuleExtractor:
