@@ -23,6 +23,7 @@ from core.interfaces import ChatModel, GraphStore
 from core.types import Answer, SearchResult
 from core.validation import check_question
 from engine.answer import OfflineAnswerer
+from engine.compute.route import ComputeRoute
 from engine.graph_route import GraphContext, merge_graph_answer, two_hop_answer
 from engine.ingest import BuildReport, build_index
 from engine.llm import make_chat
@@ -44,6 +45,7 @@ class QA:
         self.index = snapshot.index
         self.retriever = Retriever(self.index, settings)
         self.offline = OfflineAnswerer(self.index, settings)
+        self.route = ComputeRoute(self.index, snapshot.graph)  # computed and yes/no answers
         self.llm: LLMAnswerer | None = None
         self._lock = threading.Lock()
         self.attach_llm(chat)
@@ -96,7 +98,7 @@ class QA:
         with self._lock:
             llm = self.llm
             self.snapshot, self.index = fresh.snapshot, fresh.index
-            self.retriever, self.offline = fresh.retriever, fresh.offline
+            self.retriever, self.offline, self.route = fresh.retriever, fresh.offline, fresh.route
             if llm is not None:  # keep an attached LLM across index generations
                 self.attach_llm(llm.chat, llm.settings)
         return report
@@ -113,8 +115,14 @@ class QA:
         """Answer ``question`` with citations; never raises for weak evidence (it abstains)."""
         t0 = time.perf_counter()
         q = self.check_question(question)
-        parts = split_question(q)
         ctx = self._graph_context(use_graph)
+        # -- computed and yes/no answers (engine.compute): before the passages, or as their fallback
+        first, fallback = self.route.first(q, lambda s: self.retriever.search(s, k=k)) if ctx else (None, None)
+        if first is not None:
+            first.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            return first
+        # --
+        parts = split_question(q)
         if len(parts) > 1 and ctx is not None:  # the graph may combine the parts itself (two hops)
             whole = two_hop_answer(ctx, self.retriever.search(q, k=k))
             if whole is not None:
@@ -126,6 +134,7 @@ class QA:
             answer.passages = answer.passages[: k or self.settings.top_k]
         else:
             answer = self._ask_one(q, k, ctx)
+        answer = self.route.fallback(answer, fallback)  # computed from stated figures when passages abstain
         answer.timings_ms["total"] = (time.perf_counter() - t0) * 1000
         return answer
 
@@ -136,8 +145,16 @@ class QA:
         :class:`~core.errors.QuestionError`, before yielding anything.
         """
         t0 = time.perf_counter()
-        result = self.search(question, k=k)
-        offline = self._with_graph(self.offline.answer(result), result, self._graph_context(None))
+        q = self.check_question(question)
+        ctx = self._graph_context(None)
+        first, fallback = self.route.first(q, lambda s: self.retriever.search(s, k=k)) if ctx else (None, None)
+        if first is not None:  # a computed or yes/no answer (engine.compute) is final: no LLM rewrite
+            first.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            yield first.text
+            yield first
+            return
+        result = self.search(q, k=k)
+        offline = self.route.fallback(self._with_graph(self.offline.answer(result), result, ctx), fallback)
         llm = self.llm
         final: Answer | None = None
         if llm is None:

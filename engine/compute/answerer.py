@@ -46,25 +46,58 @@ class ComputeAnswerer:
         self.facts = FactIndex(graph) if graph is not None else None
         library()  # read the formula file once, up front
 
+    def evaluate(self, p: Plan, question: str) -> Outcome | None:
+        """Carry out plan ``p`` for ``question`` over the graph (``None`` without a graph)."""
+        if self.facts is None:
+            return None
+        subjects = self.facts.companies_in(question)
+        period = p.periods[-1] if p.periods else (self.facts.latest_period(subjects) if p.op == "value" else None)
+        if period and not p.periods and p.target is not None:
+            p.periods = [period]
+        ev = Evaluator(self.facts, subjects, p.defs, period, p.statement, question, statements=not p.adjusted)
+        return run(p, ev)
+
+    def inputs_text(self, out: Outcome, book: CitationBook) -> tuple[str, dict[int, list[int]]]:
+        """Each input with its period, value and citations, and the citation numbers by input."""
+        cites = {i: book.cite(u.fact) for i, u in enumerate(out.used) if u.fact is not None}
+        parts = []
+        for i, u in enumerate(out.used):
+            if u.note == "from the question":
+                parts.append(f"{u.surface} (from the question)")
+            elif u.note.startswith("not reported"):
+                parts.append(f"{u.name}{' ' + u.period if u.period else ''} not in the statement (taken as 0)")
+            elif cites.get(i):
+                who = self._subject_name(u)
+                parts.append(f"{_name(u, who)}{' ' + u.period if u.period else ''} {fmt_input(u)} {marks(cites[i])}")
+        return "; ".join(parts), cites
+
+    def _subject_name(self, u: Used) -> str:
+        if self.facts is None or u.fact is None or u.fact.attrs.get("source") == "statement":
+            return ""
+        name = self.facts.graph.name_of(u.fact.subject)
+        return "" if name.lower() in (u.fact.metric or "").lower() else name
+
     def answer(self, question: str) -> Computed | None:
         """The computed answer to ``question``, or ``None`` when it asks for no computation we can do."""
         p = plan(question)
         if p is None or self.facts is None:
             return None
-        subjects = self.facts.companies_in(question)
-        ev = Evaluator(self.facts, subjects, p.defs, p.periods[-1] if p.periods else None, p.statement, question)
-        out = run(p, ev)
+        out = self.evaluate(p, question)
+        assert out is not None
         lookup = p.op == "value" and not p.explicit and isinstance(p.target, Ref) and line_item_of(p.target.name)
         if lookup and (out.result is None or any(u.fact is None or u.fact.attrs.get("source") != "statement" for u in out.used)):
             return None  # a plain figure that is not in a statement table: the passages answer it
         if out.result is None and not p.explicit:
             return None
         book = CitationBook(self.index)
-        cites = {i: book.cite(u.fact) for i, u in enumerate(out.used) if u.fact is not None}
-        if out.result is not None and any(not cites.get(i) for i in range(len(out.used))):
+        _, cites = self.inputs_text(out, book)
+        uncited = [u for i, u in enumerate(out.used) if not cites.get(i) and u.fact is not None]
+        if out.result is not None and uncited:
             return None  # never compute from an uncited number
         if out.result is None:
             return Computed(self._missing(question, p, out, book, cites), True)
+        if not (p.explicit or lookup or len(out.used) >= 2):
+            return None  # one stated figure, nothing computed: the passages answer it
         return Computed(self._answer(question, p, out, book, cites), p.explicit or bool(lookup))
 
     def _answer(self, question: str, p: Plan, out: Outcome, book: CitationBook, cites: dict[int, list[int]]) -> Answer:
@@ -72,8 +105,7 @@ class ComputeAnswerer:
         hint = _unit_hint(p)
         result_text = fmt_quantity(out.result, p.decimals, p.scale, out.points, (p.percent and p.op != "change") or hint == "%",
                                    hint)
-        inputs = "; ".join(f"{_name(u)}{' ' + u.period if u.period else ''} {fmt_input(u)} {marks(cites.get(i, []))}"
-                           for i, u in enumerate(out.used))
+        inputs, _ = self.inputs_text(out, book)
         text = f"{result_text} ({out.formula}: {inputs})."
         rounding = f"rounded to {p.decimals} decimal places" if p.decimals is not None else ""
         comp = computation_record(out.formula, out.used, cites, out.result.value, out.result.unit or hint, rounding,
@@ -87,8 +119,7 @@ class ComputeAnswerer:
             why = f"the corpus does not say the {out.missing}"
         else:
             why = f"the inputs cannot be combined ({out.refused})"
-        found = "; ".join(f"{_name(u)}{' ' + u.period if u.period else ''} {fmt_input(u)} {marks(cites.get(i, []))}"
-                          for i, u in enumerate(out.used) if cites.get(i))
+        found, _ = self.inputs_text(out, book)
         text = f"Cannot compute {out.formula}: {why}." + (f" Found: {found}." if found else "")
         comp = computation_record(out.formula, [u for i, u in enumerate(out.used) if cites.get(i)],
                                   {k: v for k, v in enumerate(c for i, c in cites.items() if c)}, None, "", "", "")
@@ -97,9 +128,9 @@ class ComputeAnswerer:
                       notes=[f"missing input: {out.missing}" if out.missing else f"refused: {out.refused}"])
 
 
-def _name(u: Used) -> str:
+def _name(u: Used, graph_name: str = "") -> str:
     if u.fact is not None and u.fact.attrs.get("source") != "statement" and u.fact.metric:
-        return u.fact.metric
+        return f"{graph_name} {u.fact.metric}".strip()
     return u.name
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from core.errors import KgqaError
 from core.types import Fact
-from engine.compute.expr import Avg, Bin, Change, Node, Num, Ref, parse
-from engine.compute.facts import FactIndex
+from engine.compute.expr import PRIOR, Avg, Bin, Change, Node, Num, Ref, parse
+from engine.compute.facts import FactIndex, label_key
 from engine.compute.prose import prose_fact
 from engine.compute.quantity import Quantity
 from kg.statements.items import LineItem, item, items_in, squash
@@ -54,12 +54,14 @@ class Metric:
     aliases: tuple[str, ...]
     formula: str
     unit: str
+    of: str = ""  # the base of a growth metric
 
 
 @cache
 def library() -> tuple[Metric, ...]:
     data = json.loads(DATA.read_text(encoding="utf-8"))
-    return tuple(Metric(d["name"], tuple(d["aliases"]), d["formula"], d.get("unit", "")) for d in data["metrics"])
+    return tuple(Metric(d["name"], tuple(d["aliases"]), d["formula"], d.get("unit", ""), d.get("of", ""))
+                 for d in data["metrics"])
 
 
 @cache
@@ -98,14 +100,20 @@ class Evaluator:
     period: str | None = None
     statement: str | None = None  # the statement the question points at ("using the cash flow statement")
     question: str = ""
+    statements: bool = True  # read statement tables and named formulas (off for adjusted / non-GAAP figures)
     used: list[Used] = field(default_factory=list)
     _depth: int = 0
 
     def value(self, node: Node, period: str | None = None) -> Quantity:
         period = period or self.period
         if isinstance(node, Num):
-            return Quantity(node.value, {}, node.percent)
+            if node.unit or node.percent:  # a figure written in the question: an input, cited as such
+                self.used.append(Used("figure from the question", period, node.value, node.unit or "%", node.text,
+                                      note="from the question"))
+            return Quantity.of(node.value, node.unit or ("%" if node.percent else ""))
         if isinstance(node, Ref):
+            if node.period == PRIOR:
+                return self.ref(node, prev_period(period) if period else None)
             return self.ref(node, node.period or period)
         if isinstance(node, Avg):
             ps = node.periods or ((prev_period(period), period) if period else ())
@@ -135,32 +143,56 @@ class Evaluator:
         name = ref.name
         if self._depth > 6:
             raise Missing(name, period)
-        formula = self._formula(name)
+        formula = self._formula(name, self.statements)
         if formula is not None:
             self._depth += 1
+            n_used = len(self.used)
             try:
                 q = self.value(formula, period)
+            except Missing:
+                stated = self._label_fact(name, period) or prose_fact(self.index, self.subjects, name, period, self.question)
+                if stated is None:
+                    raise
+                del self.used[n_used:]
+                return self._use(name, period, stated)  # the metric as a table or the text states it
             finally:
                 self._depth -= 1
             if _percent_metric(name) and not q.dim:
                 q = Quantity(q.value, q.dim, True)
             return q
         it = line_item_of(name)
-        if it is not None and self.subjects:
+        if it is not None and self.subjects and self.statements:
             for cand in _item_chain(it):
                 fact = self.statement_fact(cand, period, ref.statement)
                 if fact is not None:
                     return self._use(cand.name, period, fact)
-        fact = prose_fact(self.index, self.subjects, name, period, self.question)
+        fact = self._label_fact(name, period) or prose_fact(self.index, self.subjects, name, period, self.question)
         if fact is not None:
             return self._use(name, period, fact)
+        if ref.optional and it is not None and self._reports(period):
+            self.used.append(Used(it.name, period, 0.0, "USD", "not reported", note="not reported: taken as 0"))
+            return Quantity.of(0.0, "USD")
         raise Missing(it.name if it is not None else name, period)
 
-    def _formula(self, name: str) -> Node | None:
+    def _label_fact(self, name: str, period: str | None) -> Fact | None:
+        """A table row labelled exactly ``name`` ("Effective tax rate") for the companies, at ``period``."""
+        if not self.subjects or not self.statements:
+            return None
+        facts = [f for f in self.index.statement_facts(self.subjects, label_key(name)) if not period or f.period == period]
+        return facts[0] if facts else None
+
+    def _reports(self, period: str | None) -> bool:
+        """Whether the companies' balance sheet for ``period`` is in the corpus (so an absent line is zero)."""
+        facts = self.index.statement_facts(self.subjects, "total current assets")
+        return any(f.period == period for f in facts)
+
+    def _formula(self, name: str, library_too: bool = True) -> Node | None:
         key = squash(name)
         for d, node in self.defs.items():
             if squash(d) == key:
                 return node
+        if not library_too:
+            return None
         m = metric_named(name)
         if m is not None:
             for alias in (m.name, *m.aliases):  # the question's own definition of this metric wins
@@ -200,6 +232,21 @@ class Evaluator:
         if not period:  # no period asked: the latest one reported
             facts.sort(key=lambda f: (rank(f)[:3], -int(re.sub(r"\D", "", f.period or "0")[-4:] or 0)))
         return facts[0]
+
+    def stated_start(self, end: Used) -> Quantity | None:
+        """The starting value of a change the sentence of ``end`` states ("from 8,800 ... to 5,400")."""
+        f = end.fact
+        if f is None or not f.evidence:
+            return None
+        ev = f.evidence[0]
+        b = ev.text.find(f.surface or "\0")
+        for g in self.index.other.get(f.subject, []):
+            if g is f or not g.evidence or g.evidence[0] != ev or squash(g.metric or "") != squash(f.metric or ""):
+                continue
+            a = ev.text.find(g.surface or "\0")
+            if 0 <= a < b and re.search(r"\bfrom\b", ev.text[max(0, a - 40) : a]) and re.search(r"\bto\b", ev.text[a:b]):
+                return self._use(end.name, g.period, g)
+        return None
 
     def _use(self, name: str, period: str | None, fact: Fact) -> Quantity:
         value = float(fact.value or 0.0)

@@ -71,11 +71,17 @@ def periods_in(text: str) -> list[str]:
     return [period_label(m) for m in PERIOD.finditer(text)]
 
 
+PRIOR = "prior"  # a Ref period meaning "the period before the one evaluated"
+
+
 @dataclass(frozen=True)
 class Num:
+    """A number: a constant of a formula (365), or a figure written in the question (``unit`` set)."""
+
     value: float
     text: str
     percent: bool = False
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class Ref:
     name: str
     period: str | None = None
     statement: str | None = None
+    optional: bool = False  # a balance a statement may not list: zero when it is absent
 
 
 @dataclass(frozen=True)
@@ -190,6 +197,12 @@ def operand(phrase: str) -> Node:
     if hint:
         statement = hint.group(1)
         phrase = (phrase[: hint.start()] + phrase[hint.end() :]).strip()
+    optional = re.match(r"^optional\s+", phrase, re.I)
+    if optional:
+        phrase = phrase[optional.end() :]
+    prior = re.match(r"^(?:the\s+)?(?:prior|previous|last)(?:[- ]year(?:'s)?|[- ]period(?:'s)?)?\s+", phrase, re.I)
+    if prior:  # "prior revenue": the operand one period earlier
+        phrase = phrase[prior.end() :]
     wrap: type[Avg] | type[Change] | None = None
     for rx, kind in ((_AVG, Avg), (_CHG, Change)):
         mm = rx.match(phrase)
@@ -209,7 +222,7 @@ def operand(phrase: str) -> Node:
     name = " ".join(phrase.lower().split())
     if not name:
         raise QuestionError("an operand has no name")
-    ref = Ref(name, period, statement)
+    ref = Ref(name, PRIOR if prior else period, statement, bool(optional))
     if wrap is Avg:
         return Avg(ref, periods)
     if wrap is Change:

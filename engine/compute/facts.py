@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from core.interfaces import GraphStore
 from core.types import Entity, Fact
 from kg.statements.items import squash
+from retrieval.lexical import stopwords
 
 _LEGAL = re.compile(
     r"(?:,?\s+(?:inc|incorporated|corp|corporation|company|co|plc|ltd|limited|llc|lp|nv|sa|ag|se|holdings?|group)\.?)+$"
@@ -48,8 +49,9 @@ class FactIndex:
             if f.value is None:
                 continue
             if f.attrs.get("source") == "statement":
-                key = str(f.attrs.get("line_item") or f.metric or "")
-                self.statement[(f.subject, key.lower())].append(f)
+                item = str(f.attrs.get("line_item") or "")
+                key = item.lower() if item else label_key(f.metric or "")
+                self.statement[(f.subject, key)].append(f)
                 y = _year(f.period)
                 doc = f.evidence[0].doc if f.evidence else ""
                 if y and y > self.doc_year.get(doc, 0):
@@ -57,9 +59,10 @@ class FactIndex:
             else:
                 self.other[f.subject].append(f)
         self.keys: dict[str, set[str]] = {}
+        common = stopwords()
         for e in self.graph.entities():
             if e.type == "Company" or e.id in {s for s, _ in self.statement}:
-                self.keys[e.id] = company_keys(e)
+                self.keys[e.id] = {k for k in company_keys(e) if k not in common}
         self.filers = {s for s, _ in self.statement}
 
     def companies_in(self, text: str) -> list[str]:
@@ -83,11 +86,22 @@ class FactIndex:
                 hits.append((best + (100 if eid in self.filers else 0), eid))
         return [eid for _, eid in sorted(hits, reverse=True)]
 
+    def latest_period(self, subjects: list[str]) -> str | None:
+        """The latest fiscal year the companies' statements report (``FY2022``), or ``None``."""
+        years = [y for (s, _), fs in self.statement.items() if s in subjects for f in fs
+                 if (f.period or "").startswith("FY") and (y := _year(f.period))]
+        return f"FY{max(years)}" if years else None
+
     def statement_facts(self, subjects: list[str], item: str) -> list[Fact]:
         out: list[Fact] = []
         for s in subjects:
             out += self.statement.get((s, item.lower()), [])
         return out
+
+
+def label_key(label: str) -> str:
+    """The lookup key of a table row kept under its own label (not a canonical line item)."""
+    return "label:" + squash(label)
 
 
 def _year(period: str | None) -> int | None:

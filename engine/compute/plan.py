@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from core.errors import QuestionError
-from engine.compute.evaluate import library, line_item_of, ratio_patterns
-from engine.compute.expr import PERIOD, Bin, Node, Ref, operand, parse, period_label, periods_in, show
+from core.values import find_values
+from engine.compute.evaluate import library, line_item_of, metric_named, ratio_patterns
+from engine.compute.expr import PERIOD, Bin, Node, Num, Ref, operand, parse, period_label, periods_in, show
 from kg.statements.items import items_in, squash
 from retrieval.question import compute_cues
 
@@ -56,6 +57,7 @@ class Plan:
     scale: str | None = None
     statement: str | None = None
     explicit: bool = False
+    adjusted: bool = False  # asks for an adjusted / non-GAAP / organic figure: statement lines do not give it
     targets: tuple[str, str] = ("", "")  # "target" when a change's endpoint is a goal, not an actual
 
 
@@ -145,7 +147,7 @@ def _target(core: str, defs: dict[str, Node]) -> tuple[Node | None, str]:
 def _phrase(text: str) -> re.Pattern[str]:
     """``text`` as a whole phrase, spaces and hyphens interchangeable."""
     body = re.escape(text.lower()).replace(r"\ ", r"[\s-]*").replace(r"\-", r"[\s-]*")
-    return re.compile(rf"(?<![\w&]){body}(?![\w&])")
+    return re.compile(rf"(?<![\w&]){body}s?(?![\w&])")
 
 
 def _tail_item(text: str) -> str:
@@ -195,7 +197,7 @@ def _endpoint_kinds(core: str, periods: list[str]) -> tuple[str, str]:
 
 
 _MEASURE = re.compile(
-    r"\bhow much (?:did|has|have|was|were|is|does|do|had|will) (?:the |its |their )?(?P<m>.+?) "
+    r"\b(?:how much|by how (?:much|many \w+)) (?:did|has|have|was|were|is|does|do|had|will) (?:the |its |their )?(?P<m>.+?) "
     r"(?:improve|increase|decrease|decline|change|grow|fall|drop|rise|shrink|expand|widen|narrow|contract|be cut|been cut)"
     r"|\b(?:change|increase|decrease|decline|growth|improvement|drop|rise|reduction|cut) in (?:the |its |their )?(?P<m2>.+?) "
     r"(?:from|between|over|since|in)\b",
@@ -226,35 +228,47 @@ def _answer_format(question: str, p: Plan) -> None:
     p.percent = bool(_rx("percent_answer").search(p.core)) or bool(re.search(r"\bin (?:units of )?percents?\b", question, re.I))
     kinds = [k for k in ("cash_flow", "balance_sheet", "income") if _rx(f"st:{k}").search(question)]
     p.statement = kinds[0] if len(kinds) == 1 else None
+    p.adjusted = bool(re.search(str(_cues()["adjusted"]), p.core, re.I))
 
 
 def plan(question: str) -> Plan | None:
     """The computation ``question`` asks for, or ``None`` when it asks for none."""
     core = core_clause(question)
-    if _REASON.search(core):
-        return None
+    if _REASON.search(core) or re.search(str(_cues()["not_computed"]), core, re.I):
+        return None  # reasons, and "which segment ..." choices, are not computations
     defs = definitions(question)
     periods = _periods(core)
     explicit = bool(defs) or bool(_rx("op:explicit").search(question))
     op = _op(core, periods)
     target, label = _target(core, defs)
+    written = _pair_plan(core, periods, defs)
+    if written is not None and written.op in ("cagr", "change", "pct_change") and isinstance(written.a, Num):
+        _answer_format(question, written)  # both figures are written in the question
+        return written
     if op == "value" and (target is None or (isinstance(target, Ref) and line_item_of(target.name))):
         pair = _pair_plan(core, periods, defs)
         if pair is not None:
-            pair.explicit = True
+            pair.explicit = pair.explicit or explicit
             _answer_format(question, pair)
             return pair
     measure = _measure(core) if op in ("change", "pct_change") else ""
     if measure and (target is None or len(squash(measure)) > len(squash(label)) + 3):
         target, label = operand(measure), measure
+    if target is None and op == "value":  # "what is the edge node latency": a metric stated in prose
+        phrase = _clean(PERIOD.sub(" ", _PAREN.sub(" ", core)))
+        target, label = (operand(phrase), phrase) if phrase and len(phrase.split()) <= 8 else (None, "")
     if target is None:
         return None
     if op in ("change", "pct_change", "cagr"):
         periods = sorted(periods, key=_year)[-2:] if len(periods) >= 2 else periods
+        m = metric_named(target.name) if isinstance(target, Ref) else None
+        if m is not None and m.of:  # "FY2019 - FY2020 revenue growth rate": the change of revenue
+            target, label = Ref(m.of), m.of
     if op == "average":
         lo, hi = min(_year(x) for x in periods), max(_year(x) for x in periods)
         periods = [f"FY{y}" for y in range(lo, hi + 1)]
-    p = Plan(op, target, periods, core, defs=defs, label=label, explicit=explicit or op != "value")
+    over_time = op in ("average", "cagr") or (op in ("change", "pct_change") and len(periods) >= 2)
+    p = Plan(op, target, periods, core, defs=defs, label=label, explicit=explicit or over_time)
     if op == "change":
         p.targets = _endpoint_kinds(core, periods)
     _answer_format(question, p)
@@ -268,23 +282,52 @@ def _pairs() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((d["op"], re.compile(d["pattern"], re.I)) for d in raw)
 
 
+_LEAD = re.compile(r"^(?:please\s+)?(?:calculate|compute|work out|estimate|find|give|what (?:is|was|are|were|would be)|how much (?:is|was))\s+(?:the\s+)?", re.I)
+
+
+def _clean(text: str) -> str:
+    """An operand phrase without a leading imperative or question word and trailing punctuation."""
+    return _LEAD.sub("", text.strip(" ,?.")).strip(" ,?.")
+
+
+def _value_operand(text: str) -> Num | None:
+    """A number written in the question (``$4.46 billion``, ``18%``, ``5x``) as an input."""
+    vals = [v for v in find_values(text) if v.kind in ("money", "percent", "multiple", "number", "count")]
+    if len(vals) != 1 or (len(re.sub(r"[\W_]+", "", text.replace(vals[0].surface, ""))) > 0 and vals[0].kind == "number"):
+        return None
+    v = vals[0]
+    unit = {"money": "USD", "percent": "%", "count": v.unit}.get(v.kind, "")
+    return Num(v.value if v.high is None else (v.value + v.high) / 2, v.surface, v.kind == "percent", unit)
+
+
 def _pair_plan(core: str, periods: list[str], defs: dict[str, Node]) -> Plan | None:
-    """Two operands combined: a difference, a share, a multiple, a sum, an amount per unit."""
+    """Two operands combined: a difference, a share, a multiple, a sum, a product, an amount per unit,
+    or two figures written in the question ("from $4.46 billion in FY2024 to $6.5 billion in 2029")."""
+    explicit = _cues()["explicit_pairs"]
+    assert isinstance(explicit, list)
     for op, rx in _pairs():
         m = rx.search(core)
         if not m:
             continue
-        a_text, b_text = m.group("a").strip(" ,?"), m.group("b").strip(" ,?")
+        a_text, b_text = _clean(m.group("a")), _clean(m.group("b"))
         what = (m.groupdict().get("what") or "").strip()
         if what:
             a_text, b_text = f"{a_text} {what}", f"{b_text} {what}"
         if PERIOD.fullmatch(a_text.strip()) or PERIOD.fullmatch(b_text.strip()):
             continue  # "between FY2024 and FY2025": a change over time, not two operands
         try:
-            a, b = operand(a_text), operand(b_text)
+            a = _value_operand(a_text) or operand(a_text)
+            b = _value_operand(b_text) or operand(b_text)
         except QuestionError:
             continue
-        return Plan(op, None, periods[-1:], core, a=a, b=b, defs=defs, label=f"{a_text} {op} {b_text}")
+        if op == "from_to":
+            ps = periods_in(m.group("pa") or "")[:1] + periods_in(m.group("pb") or "")[:1]
+            kind = _op(core, ["", ""])
+            op = kind if kind in ("cagr", "pct_change") else "change"
+            return Plan(op, None, ps if len(ps) == 2 else periods[-2:], core, a=a, b=b, defs=defs,
+                        label=f"from {a_text} to {b_text}", explicit=True)
+        return Plan(op, None, periods[-1:], core, a=a, b=b, defs=defs, label=f"{a_text} {op} {b_text}",
+                    explicit=op in explicit)
     return None
 
 

@@ -54,8 +54,7 @@ def prose_fact(index: FactIndex, subjects: list[str], phrase: str, period: str |
     """The metric fact stated in text that best fits ``phrase`` at ``period`` (``None``: no good fit)."""
     named = _subject_ids(index, phrase)
     pool = sorted(named) if named else (subjects or list(index.other))
-    names = " ".join(index.graph.name_of(s) for s in named)
-    want = _words(phrase) - _words(names) if names else _words(phrase)
+    want = _words(phrase)
     if not want:
         return None
     wants_target = bool(_TARGET.search(phrase))
@@ -65,12 +64,13 @@ def prose_fact(index: FactIndex, subjects: list[str], phrase: str, period: str |
         for f in index.other.get(s, []):
             if f.unit in ("year", "score") and "score" not in phrase:
                 continue
-            have = _words(f.metric or "")
-            if not have:
+            metric = _words(f.metric or "")
+            if not metric or not metric & want:
                 continue
+            have = metric | (_words(index.graph.name_of(s)) & want)  # the subject may be named in the phrase
             overlap = len(want & have)
             f1 = 2 * overlap / (len(want) + len(have))
-            if overlap == 0 or f1 < 0.6:
+            if f1 < 0.6:
                 continue
             q = f.qualifier or ""
             if q.startswith("projection") and not wants_scenario:
@@ -78,6 +78,7 @@ def prose_fact(index: FactIndex, subjects: list[str], phrase: str, period: str |
             if period and _period_key(f.period) != _period_key(period):
                 continue
             score = f1 + (0.2 if (q == "target") == wants_target else -0.3) + (0.1 if s in subjects else 0.0)
+            score -= 0.05 if q in ("<", "<=", "over", ">=") else 0.0  # a bound is a weaker reading than a value
             if best is None or score > best[0]:
                 best = (score, f)
     return best[1] if best else None

@@ -57,11 +57,14 @@ def fmt_quantity(q: Quantity, decimals: int | None = None, scale: str | None = N
         return f"{_num(q.value, 2 if decimals is None else decimals)} days"
     if not q.dim:
         return _num(q.value, 2 if decimals is None else decimals) + ("x" if unit_hint == "x" else "")
-    return f"{_num(q.value, 2 if decimals is None else decimals)} {q.unit}"
+    whole = abs(q.value - round(q.value)) < 1e-9
+    return f"{_num(q.value, (0 if whole else 2) if decimals is None else decimals)} {q.unit}"
 
 
 def fmt_input(u: Used) -> str:
     """An input as read: ``$1,577 million`` (a statement figure), ``16%`` (midpoint of 15-17%)."""
+    if u.note == "from the question":
+        return u.surface
     if u.unit == "USD":
         scale = str(u.fact.attrs.get("scale") or "") if u.fact is not None else ""
         if scale in _SCALES:  # as printed in its table: "$1,577 million"

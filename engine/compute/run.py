@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.compute.evaluate import Evaluator, Missing, Used
-from engine.compute.expr import Node, Ref, show
+from engine.compute.expr import Node, Num, Ref, show
 from engine.compute.plan import Plan
 from engine.compute.quantity import Quantity, UnitMismatch
 
@@ -67,10 +67,25 @@ def _run(plan: Plan, ev: Evaluator) -> Outcome:
                        series=series)
     if len(ps) < 2:
         raise Missing("a second period to compare with", ps[0] if ps else None)
-    p0, p1 = ps[0], ps[1]
-    v0 = ev.value(_with_target(plan.target, plan.targets[0]), p0)
-    v1 = ev.value(_with_target(plan.target, plan.targets[1]), p1)
-    series = [(p0, v0.value), (p1, v1.value)]
+    return _over_time(plan, ev, _with_target(plan.target, plan.targets[0]), _with_target(plan.target, plan.targets[1]),
+                      formula)
+
+
+def _over_time(plan: Plan, ev: Evaluator, start: Node, end: Node, formula: str) -> Outcome:
+    """Change, percentage change or CAGR from ``start`` (first period) to ``end`` (second period)."""
+    ps = plan.periods
+    p0, p1 = (ps[0], ps[1]) if len(ps) >= 2 else (None, None)
+    try:
+        v0 = ev.value(start, p0)
+        v1 = ev.value(end, p1)
+    except Missing:
+        v1 = ev.value(end, p1)
+        found = ev.stated_start(ev.used[-1]) if ev.used else None  # "from A to B" in one sentence
+        if found is None:
+            raise
+        v0 = found
+        ev.used.insert(0, ev.used.pop())
+    series = [(p0 or "start", v0.value), (p1 or "end", v1.value)]
     if plan.op == "change":
         d = v1 - v0
         pct = (v0.percent and v1.percent) or (plan.percent and not v0.dim)
@@ -80,7 +95,7 @@ def _run(plan: Plan, ev: Evaluator) -> Outcome:
     if plan.op == "pct_change":
         rel = (v1 - v0) / Quantity(abs(v0.value), v0.dim)
         return Outcome(Quantity(rel.value, {}, True), ev.used, formula, series=series)
-    years = _year(p1) - _year(p0)
+    years = _year(p1 or "") - _year(p0 or "")
     if years <= 0 or v1.value / v0.value <= 0:
         raise UnitMismatch("a compound growth rate needs two positive values in increasing years")
     (v1 / v0)  # checks the units agree
@@ -90,6 +105,8 @@ def _run(plan: Plan, ev: Evaluator) -> Outcome:
 
 def _pair(plan: Plan, ev: Evaluator, formula: str) -> Outcome:
     assert plan.a is not None and plan.b is not None
+    if plan.op in ("change", "pct_change", "cagr"):  # from a to b
+        return _over_time(plan, ev, plan.a, plan.b, formula)
     period = plan.periods[-1] if plan.periods else None
     a = ev.value(plan.a, period)
     n_a = len(ev.used)
@@ -104,18 +121,32 @@ def _pair(plan: Plan, ev: Evaluator, formula: str) -> Outcome:
         return Outcome(a - b, ev.used, formula, points=a.percent and b.percent)
     if plan.op == "sum":
         return Outcome(a + b, ev.used, formula)
+    if plan.op == "product":
+        return Outcome(a * b, ev.used, formula)
     r = a / b
     if plan.op == "share":
         return Outcome(Quantity(r.value, r.dim, True), ev.used, formula)
     return Outcome(r, ev.used, formula)
 
 
+def _operand_text(node: Node) -> str:
+    if isinstance(node, Num):
+        return node.text
+    return show(node).replace("@", " ")
+
+
 def _formula_text(plan: Plan) -> str:
     """The computation in words: ``operating cash flow ratio FY2015``, ``(X FY2016 - X FY2015) / X FY2015``."""
     if plan.target is None:
         assert plan.a is not None and plan.b is not None
-        a, b = show(plan.a), show(plan.b)
-        sym = {"difference": "-", "sum": "+", "share": "/", "multiple": "/", "per_unit": "/"}[plan.op]
+        a, b = _operand_text(plan.a), _operand_text(plan.b)
+        if plan.op == "change":
+            return f"{b} - {a}"
+        if plan.op == "pct_change":
+            return f"({b} - {a}) / {a}"
+        if plan.op == "cagr":
+            return f"({b} / {a})^(1/{max(1, _year(plan.periods[-1]) - _year(plan.periods[0])) if len(plan.periods) > 1 else '?'}) - 1"
+        sym = {"difference": "-", "sum": "+", "share": "/", "multiple": "/", "per_unit": "/", "product": "*"}[plan.op]
         return f"{a} {sym} {b}"
     t = plan.label or show(plan.target)
     ps = plan.periods

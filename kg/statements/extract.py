@@ -25,10 +25,10 @@ from typing import Any
 from core.interfaces import Extraction
 from core.types import Document, Unit
 from kg.statements.company import company_line, document_company, name_from_file
-from kg.statements.items import LabelMatch, match_label
+from kg.statements.items import LabelMatch, data_version, match_label
 from kg.statements.tables import Figure, Row, Table, read_tables
 
-STATEMENT_VERSION = 1  # bump when a rule changes what is extracted (cached extractions are redone)
+STATEMENT_VERSION = 3  # bump when a rule changes what is extracted (cached extractions are redone)
 _PER_SHARE = re.compile(r"per\s*(?:common\s*|ordinary\s*)?share|\beps\b|pershare", re.I)
 _SHARES = re.compile(r"\bshares\b|sharesoutstanding|weighted", re.I)
 
@@ -41,7 +41,7 @@ class StatementExtractor:
     True
     """
 
-    version: str = f"statements-{STATEMENT_VERSION}"
+    version: str = f"statements-{STATEMENT_VERSION}-{data_version()}"  # the synonyms file is part of the rules
 
     def extract(self, doc: Document, units: Sequence[Unit]) -> Extraction:
         return extract_statements(doc)

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -64,6 +65,12 @@ class LabelMatch:
     @property
     def name(self) -> str:
         return self.item.name
+
+
+@cache
+def data_version() -> str:
+    """A short hash of ``line_items.json``: extractions made with other synonyms are redone."""
+    return hashlib.sha256((DATA / "line_items.json").read_bytes()).hexdigest()[:8]
 
 
 @cache

@@ -194,6 +194,8 @@ class _Reader:
             self.head.append(cell)
             return
         m = _TAIL.search(t)
+        if m and re.search(r"\b(?:of|and|at|to|from|for|by|in|with|or|between)$", t[: m.start()].rstrip(), re.I):
+            m = None  # "net of allowances of $160 and $174": the figures belong to the label
         label_part = t[: m.start()].rstrip() if m else t
         if _LABEL_LETTERS.search(label_part):
             self.flush()
@@ -259,8 +261,8 @@ class _Reader:
         assert self.table is not None and self.label is not None
         n = len(self.table.periods)
         figs = self.figs
-        if len(figs) > n and self.table.extra_columns:
-            figs = figs[:n]
+        if len(figs) > n and (self.table.extra_columns or (all(f.percent for f in figs[n:]) and not any(f.percent for f in figs[:n]))):
+            figs = figs[:n]  # change columns ("2022 vs. 2021", "% change") after the periods
         total: list[Figure] = []
         if len(figs) == 2 * n and self.section:  # the section's total follows its last row without a label
             figs, total = figs[:n], figs[n:]

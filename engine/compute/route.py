@@ -1,0 +1,52 @@
+"""Where computed and yes/no answers enter :meth:`engine.qa.QA.ask` (issue 12).
+
+:meth:`ComputeRoute.first` returns the answer to give before the passage answerers run: a
+computation the question asks for (or names a missing input of), a statement-table figure, or a
+decided yes/no. :meth:`ComputeRoute.fallback` replaces a passage answer that abstained with a
+computation that only combines stated figures ("what share of X is Y").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.interfaces import DocumentStore, GraphStore
+from core.types import Answer, SearchResult
+from engine.compute.answerer import ComputeAnswerer, Computed
+from engine.compute.plan import core_clause
+from engine.compute.yesno import YesNoAnswerer, is_yes_no
+
+Search = Callable[[str], SearchResult]
+
+
+class ComputeRoute:
+    """Computed and yes/no answers over one index generation (module docstring)."""
+
+    def __init__(self, index: DocumentStore, graph: GraphStore | None) -> None:
+        self.compute = ComputeAnswerer(index, graph)
+        self.yesno = YesNoAnswerer(self.compute)
+
+    def first(self, question: str, search: Search) -> tuple[Answer | None, Computed | None]:
+        """``(answer now, fallback for an abstaining passage answer)``; ``search`` runs at most once."""
+        if is_yes_no(core_clause(question)):  # "Yes"/"No" first, decided by a figure or a statement
+            result = search(question)
+            yn = self.yesno.answer(question, result)
+            return (_with_passages(yn, result), None) if yn is not None else (None, None)
+        computed = self.compute.answer(question)
+        if computed is not None and computed.explicit:
+            return _with_passages(computed.answer, search(question)), None
+        return None, computed
+
+    @staticmethod
+    def fallback(answer: Answer, computed: Computed | None) -> Answer:
+        if computed is None or not answer.abstained or computed.answer.abstained:
+            return answer
+        out = computed.answer
+        out.passages, out.timings_ms = answer.passages, dict(answer.timings_ms)
+        return out
+
+
+def _with_passages(answer: Answer, result: SearchResult) -> Answer:
+    answer.passages = result.passages
+    answer.timings_ms.update(result.timings_ms)
+    return answer
