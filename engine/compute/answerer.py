@@ -43,7 +43,8 @@ class ComputeAnswerer:
 
     def __init__(self, index: DocumentStore, graph: GraphStore | None) -> None:
         self.index = index
-        self.facts = FactIndex(graph) if graph is not None else None
+        titles = {d: r.title for d, r in index.docs.items()}
+        self.facts = FactIndex(graph, titles) if graph is not None else None
         library()  # read the formula file once, up front
 
     def evaluate(self, p: Plan, question: str) -> Outcome | None:

@@ -107,7 +107,7 @@ class Evaluator:
     def value(self, node: Node, period: str | None = None) -> Quantity:
         period = period or self.period
         if isinstance(node, Num):
-            if node.unit or node.percent:  # a figure written in the question: an input, cited as such
+            if node.given:  # a figure written in the question: an input, cited as such
                 self.used.append(Used("figure from the question", period, node.value, node.unit or "%", node.text,
                                       note="from the question"))
             return Quantity.of(node.value, node.unit or ("%" if node.percent else ""))

@@ -9,9 +9,9 @@ between FY2016 and FY2017)``, ``total current assets less total current liabilit
 >>> show(parse("cash from operations / total current liabilities"))
 '(cash from operations / total current liabilities)'
 >>> show(parse("FY2019 revenue / (average PP&E between FY2018 and FY2019)"))
-'(revenue@FY2019 / avg(pp&e@FY2018,FY2019))'
+'(revenue@FY2019 / avg(PP&E@FY2018,FY2019))'
 >>> show(parse("365 * (average accounts payable between FY2016 and FY2017) / (FY2017 COGS + change in inventory between FY2016 and FY2017)"))
-'((365 * avg(accounts payable@FY2016,FY2017)) / (cogs@FY2017 + chg(inventory@FY2016,FY2017)))'
+'((365 * avg(accounts payable@FY2016,FY2017)) / (COGS@FY2017 + chg(inventory@FY2016,FY2017)))'
 >>> show(parse("total current assets less total current liabilities"))
 '(total current assets - total current liabilities)'
 >>> show(parse("unadjusted operating income + depreciation and amortization [from cash flow statement]"))
@@ -82,6 +82,7 @@ class Num:
     text: str
     percent: bool = False
     unit: str = ""
+    given: bool = False  # written in the question: an input of the computation
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def operand(phrase: str) -> Node:
         period = period_label(own)
         phrase = (phrase[: own.start()] + phrase[own.end() :]).strip()
     phrase = re.sub(r"^(?:the|a|an)\s+|\s+(?:at|for|in|of)$|^(?:year\s*end|end\s+of)\s+", "", phrase.strip(" ,"), flags=re.I)
-    name = " ".join(phrase.lower().split())
+    name = " ".join(phrase.split())  # case kept: a capitalised word names something
     if not name:
         raise QuestionError("an operand has no name")
     ref = Ref(name, PRIOR if prior else period, statement, bool(optional))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.interfaces import GraphStore
 from core.types import Entity, Fact
@@ -40,6 +40,7 @@ class FactIndex:
     """Lookups over the metric facts of one graph (built once per loaded index)."""
 
     graph: GraphStore
+    titles: dict[str, str] = field(default_factory=dict)  # document id -> title (what a document is about)
 
     def __post_init__(self) -> None:
         self.statement: dict[tuple[str, str], list[Fact]] = defaultdict(list)

@@ -15,7 +15,7 @@ cue words of ``retrieval/data/question_types.json`` (section ``compute``).
 ('cagr', ['FY2020', 'FY2022'], True, 'total revenue')
 >>> p = plan("How much did non-GAAP operating margin improve between the FY2024 level and the FY2025 target?")
 >>> p.op, p.periods, show(p.target), p.targets
-('change', ['FY2024', 'FY2025'], 'non-gaap operating margin', ('', 'target'))
+('change', ['FY2024', 'FY2025'], 'non-GAAP operating margin', ('', 'target'))
 >>> plan("Why did margins fall?") is None
 True
 """
@@ -136,11 +136,23 @@ def _target(core: str, defs: dict[str, Node]) -> tuple[Node | None, str]:
     if cands:
         _, node, label = max(cands, key=lambda c: c[0])
         return node, label
-    found = items_in(bare)
+    found = [x for x in items_in(bare) if _ends_phrase(bare, x[2])]
     if found:
         it, s, e = max(found, key=lambda x: x[2] - x[1])
         return Ref(bare[s:e].strip()), it.name
     return None, ""
+
+
+_AFTER_ITEM = re.compile(
+    r"^\s*(?:$|[?,.;:)(%]|(?:for|of|in|at|from|between|on|as|and|to|by|was|is|were|are|did|does|amount|figure|value|"
+    r"balance|level|total|year|fy\w*|during|over|since|reported|number|line|cagr|growth|change|yoy|increase|decrease)\b)",
+    re.I,
+)
+
+
+def _ends_phrase(text: str, end: int) -> bool:
+    """A line item names the target only when its noun phrase ends there ("revenue", not "revenue multiple")."""
+    return bool(_AFTER_ITEM.match(text[end:]))
 
 
 @cache
@@ -197,7 +209,8 @@ def _endpoint_kinds(core: str, periods: list[str]) -> tuple[str, str]:
 
 
 _MEASURE = re.compile(
-    r"\b(?:how much|by how (?:much|many \w+)) (?:did|has|have|was|were|is|does|do|had|will) (?:the |its |their )?(?P<m>.+?) "
+    r"\b(?:how much|by how (?:much|many \w+)|by what (?:percent(?:age)?|%|amount|share)) (?:did|has|have|was|were|is|does|do|had|will) "
+    r"(?:the |its |their )?(?P<m>.+?) "
     r"(?:improve|increase|decrease|decline|change|grow|fall|drop|rise|shrink|expand|widen|narrow|contract|be cut|been cut)"
     r"|\b(?:change|increase|decrease|decline|growth|improvement|drop|rise|reduction|cut) in (?:the |its |their )?(?P<m2>.+?) "
     r"(?:from|between|over|since|in)\b",
@@ -242,8 +255,9 @@ def plan(question: str) -> Plan | None:
     op = _op(core, periods)
     target, label = _target(core, defs)
     written = _pair_plan(core, periods, defs)
-    if written is not None and written.op in ("cagr", "change", "pct_change") and isinstance(written.a, Num):
-        _answer_format(question, written)  # both figures are written in the question
+    if written is not None and (written.explicit or (written.op in ("cagr", "change", "pct_change") and isinstance(written.a, Num))):
+        written.explicit = True  # "difference between A and B", "how many times A is B", both figures written
+        _answer_format(question, written)
         return written
     if op == "value" and (target is None or (isinstance(target, Ref) and line_item_of(target.name))):
         pair = _pair_plan(core, periods, defs)
@@ -282,7 +296,7 @@ def _pairs() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((d["op"], re.compile(d["pattern"], re.I)) for d in raw)
 
 
-_LEAD = re.compile(r"^(?:please\s+)?(?:calculate|compute|work out|estimate|find|give|what (?:is|was|are|were|would be)|how much (?:is|was))\s+(?:the\s+)?", re.I)
+_LEAD = re.compile(r"^(?:please\s+)?(?:calculate|compute|work out|estimate|find|give|what (?:is|was|are|were|would be)|how much (?:is|was))\s+(?:the\s+)?(?:midpoint of\s+(?:the\s+)?)?", re.I)
 
 
 def _clean(text: str) -> str:
@@ -292,12 +306,12 @@ def _clean(text: str) -> str:
 
 def _value_operand(text: str) -> Num | None:
     """A number written in the question (``$4.46 billion``, ``18%``, ``5x``) as an input."""
-    vals = [v for v in find_values(text) if v.kind in ("money", "percent", "multiple", "number", "count")]
+    vals = [v for v in find_values(text) if v.kind in ("money", "percent", "multiple", "number", "count", "duration", "score")]
     if len(vals) != 1 or (len(re.sub(r"[\W_]+", "", text.replace(vals[0].surface, ""))) > 0 and vals[0].kind == "number"):
         return None
     v = vals[0]
-    unit = {"money": "USD", "percent": "%", "count": v.unit}.get(v.kind, "")
-    return Num(v.value if v.high is None else (v.value + v.high) / 2, v.surface, v.kind == "percent", unit)
+    unit = {"money": "USD", "percent": "%", "count": v.unit, "duration": v.unit}.get(v.kind, "")
+    return Num(v.value if v.high is None else (v.value + v.high) / 2, v.surface, v.kind == "percent", unit, given=True)
 
 
 def _pair_plan(core: str, periods: list[str], defs: dict[str, Node]) -> Plan | None:

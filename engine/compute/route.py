@@ -8,8 +8,10 @@ computation that only combines stated figures ("what share of X is Y").
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from core.errors import KgqaError
 from core.interfaces import DocumentStore, GraphStore
 from core.types import Answer, SearchResult
 from engine.compute.answerer import ComputeAnswerer, Computed
@@ -17,6 +19,7 @@ from engine.compute.plan import core_clause
 from engine.compute.yesno import YesNoAnswerer, is_yes_no
 
 Search = Callable[[str], SearchResult]
+log = logging.getLogger(__name__)
 
 
 class ComputeRoute:
@@ -27,7 +30,16 @@ class ComputeRoute:
         self.yesno = YesNoAnswerer(self.compute)
 
     def first(self, question: str, search: Search) -> tuple[Answer | None, Computed | None]:
-        """``(answer now, fallback for an abstaining passage answer)``; ``search`` runs at most once."""
+        """``(answer now, fallback for an abstaining passage answer)``; ``search`` runs at most once.
+
+        A failure here is logged and leaves the question to the passage answerers."""
+        try:
+            return self._first(question, search)
+        except (KgqaError, ArithmeticError, LookupError, ValueError) as exc:
+            log.warning("computed answer failed for %r: %s: %s", question[:120], type(exc).__name__, exc)
+            return None, None
+
+    def _first(self, question: str, search: Search) -> tuple[Answer | None, Computed | None]:
         if is_yes_no(core_clause(question)):  # "Yes"/"No" first, decided by a figure or a statement
             result = search(question)
             yn = self.yesno.answer(question, result)

@@ -107,7 +107,10 @@ def _pair(plan: Plan, ev: Evaluator, formula: str) -> Outcome:
     assert plan.a is not None and plan.b is not None
     if plan.op in ("change", "pct_change", "cagr"):  # from a to b
         return _over_time(plan, ev, plan.a, plan.b, formula)
-    period = plan.periods[-1] if plan.periods else None
+    own = any(isinstance(x, Ref) and x.period for x in (plan.a, plan.b))
+    period = plan.periods[-1] if plan.periods and not own else None  # an operand's own period wins
+    if own:
+        ev.period = None
     a = ev.value(plan.a, period)
     n_a = len(ev.used)
     b = ev.value(plan.b, period)

@@ -59,14 +59,18 @@ def _expand(words: set[str], text: str) -> set[str]:
     return out
 
 
-def stated_direction(units: list[ScoredUnit], thing: str) -> Reading | None:
-    """The direction the best unit states for ``thing`` (a direction word within :data:`WINDOW` words)."""
-    own = set(tokenize(thing))
+def stated_direction(units: list[ScoredUnit], thing: str, periods: tuple[str, ...] = ()) -> Reading | None:
+    """The direction the best unit states for ``thing`` (a direction word within :data:`WINDOW` words);
+    a unit must name the question's years (``periods``) when it asks about some."""
+    own = set(tokenize(thing)) - {t for p in periods for t in tokenize(p)}
+    years = {re.sub(r"\D", "", p)[-4:] for p in periods}
     want = _expand(own, thing)
     if not want:
         return None
     need = max(1, min(len(own), round(0.6 * len(own) + 0.01)))  # most of the thing's words, not one of many
     for su in units[:8]:
+        if years and not all(y in su.unit.text for y in years):
+            continue
         words = _word_spans(su.unit.text)
         toks = [(tokenize(w) or [""])[0] for w, _ in words]
         hits = [i for i, t in enumerate(toks) if t in want]

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from core.types import Answer, Citation, ScoredUnit, SearchResult
-from core.values import find_values
+from core.values import Value, find_values
 from engine.citations import Citations
 from engine.compute.answerer import ComputeAnswerer
 from engine.compute.evaluate import DATA, prev_period
-from engine.compute.expr import Ref, periods_in
+from engine.compute.expr import PERIOD, Ref, operand, periods_in
 from engine.compute.plan import Plan, core_clause, plan
 from engine.compute.render import CitationBook, computation_record, fmt_quantity
 from engine.compute.run import Outcome
@@ -94,28 +94,38 @@ class YesNoAnswerer:
                                    f"the test used is {rule.why}", out)
 
     def _threshold(self, question: str, core: str) -> Answer | None:
-        yn = _yn()
-        for kind in ("above", "below"):
-            m = re.search(str(yn[kind]) + r"(?P<rest>.+)$", core, re.I)
-            vals = find_values(m.group("rest")) if m else []
-            vals = [v for v in vals if v.kind in ("money", "percent", "number", "multiple", "count", "duration")]
-            if not m or not vals:
-                continue
-            subject = core[: m.start()]
-            got = self._measured(question, subject, m.group("rest")[: vals[0].start] + m.group("rest")[vals[0].end :])
-            if got is None:
-                return None
-            p, out = got
-            assert out.result is not None
-            pct = vals[0].kind == "percent"
-            if (pct and out.result.dim) or (vals[0].kind == "money" and out.result.dim != {"USD": 1}):
-                return None  # "revenue above 20%": the figure and the limit are not comparable
-            limit = vals[0].value
-            yes = out.result.value > limit if kind == "above" else out.result.value < limit
-            shown = fmt_quantity(out.result, None, None, False, vals[0].kind == "percent")
-            return self._figure_answer(question, yes, f"{p.label or 'the figure'} is {shown}, "
-                                       f"{'above' if out.result.value > limit else 'below'} {vals[0].surface}", out)
-        return None
+        """ "above 60%", "below 30 ms", "within the 15-20% range", "more than 50% of revenue"."""
+        bound = _bound(core)
+        if bound is None:
+            return None
+        kind, v, subject, after = bound
+        got = self._bound_figure(question, subject, after, v)
+        if got is None:
+            return None
+        p, out = got
+        assert out.result is not None
+        if not _comparable(v, out.result.dim):
+            return None  # "revenue above 20%": the figure and the limit are not comparable
+        x = out.result.value
+        if kind == "within":
+            yes = v.value <= x <= (v.high if v.high is not None else v.value)
+            where = "within" if yes else "outside"
+        else:
+            yes = x > v.value if kind == "above" else x < v.value
+            where = "above" if x > v.value else "below" if x < v.value else "equal to"
+        shown = fmt_quantity(out.result, None, None, False, v.kind == "percent")
+        return self._figure_answer(question, yes, f"{p.label or 'the figure'} is {shown}, {where} {v.surface}", out)
+
+    def _bound_figure(self, question: str, subject: str, after: str, v: Value) -> tuple[Plan, Outcome] | None:
+        """The figure a bound is set on; "X account for more than 50% of Y" is X's share of Y."""
+        base = re.match(r"^\s*of\s+(?P<base>.+?)\s*\??$", after)
+        if v.kind == "percent" and base:
+            owner = re.sub(r"^(?:[A-Z][\w&.-]*\s*)+'s\s+", "", base.group("base").strip())
+            a = operand(f"{_subject(subject)} {PERIOD.sub(' ', owner)}".strip())
+            p = Plan("share", None, [], core_clause(question), a=a, b=operand(base.group("base")), label=_subject(subject))
+            out = self.compute.evaluate(p, question)
+            return (p, out) if out is not None and out.result is not None else None
+        return self._measured(question, subject, re.sub(r"^\s*(?:range|band)\b", "", after))
 
     def _stable(self, question: str, core: str) -> Answer | None:
         """ "consistent (not fluctuating more than roughly 2% each year)": every yearly change within the bound."""
@@ -152,10 +162,17 @@ class YesNoAnswerer:
         return _answer(question, text, book.items, "Yes" if yes else "No", None)
 
     def _measured(self, question: str, subject: str, rest: str) -> tuple[Plan, Outcome] | None:
-        """The figure a yes/no clause names (its subject, without the auxiliary verb)."""
+        """The figure a yes/no clause names: the whole phrase as one stated metric first ("cloud spend as a
+        percentage of revenue"), else what the phrase asks to compute."""
+        phrase = " ".join(f"{_subject(subject)} {rest}".replace("?", " ").split())
+        if phrase:
+            whole = Plan("value", operand(phrase), periods_in(phrase)[-1:], core_clause(question), label=phrase)
+            out = self.compute.evaluate(whole, question)
+            if out is not None and out.result is not None:
+                return whole, out
         text = re.sub(str(_yn()["question"]), "what is", subject.strip(), count=1, flags=re.I) + " " + rest
         p = plan(text.strip() + "?")
-        if p is None:
+        if p is None or p.target is None:
             return None
         p.op = "value"
         out = self.compute.evaluate(p, question)
@@ -167,6 +184,11 @@ class YesNoAnswerer:
             return None
         choice = _choice(core)
         p = plan(core if core.endswith("?") else core + "?")
+        if p is None or p.target is None:  # "Did Twilio's headcount fall ...": the thing that moved
+            thing = direction_re("down").sub(" ", direction_re("up").sub(" ", _content(PERIOD.sub(" ", core))))
+            thing = re.sub(r"\b(?:between|from|to|and|since|in|early|late|or)\b", " ", thing)
+            ps = periods_in(core)
+            p = Plan("change", operand(" ".join(thing.split())), ps, core) if thing.strip() else None
         if p is not None and p.target is not None:
             periods = p.periods if len(p.periods) >= 2 else ([prev_period(p.periods[0]), p.periods[0]] if p.periods else [])
             if len(periods) == 2:
@@ -220,7 +242,7 @@ class YesNoAnswerer:
         content = _content(core)
         if asked is not None:
             thing = direction_re("down").sub(" ", direction_re("up").sub(" ", content))
-            reading = stated_direction(units, thing)
+            reading = stated_direction(units, thing, tuple(periods_in(core)))
             if reading is None:
                 return None
             if choice is not None:
@@ -241,6 +263,38 @@ class YesNoAnswerer:
         mark = cites.marks(reading.unit)
         text = f"{lead}. {reading.unit.text} {mark}"
         return _answer(question, text, cites.items, lead, None)
+
+
+def _bound(core: str) -> tuple[str, Value, str, str] | None:
+    """``(above|below|within, the limit, the text before it, the text after it)`` of a threshold clause."""
+    yn = _yn()
+    kinds = ("money", "percent", "number", "multiple", "count", "duration", "score")
+    for kind in ("within", "above", "below"):
+        m = re.search(str(yn[kind]) + r"(?P<rest>.+)$", core, re.I)
+        vals = [v for v in find_values(m.group("rest")) if v.kind in kinds] if m else []
+        if m and vals and (kind != "within" or vals[0].high is not None):
+            rest = m.group("rest")
+            return kind, vals[0], core[: m.start()], rest[vals[0].end :]
+    return None
+
+
+def _comparable(v: Value, dim: dict[str, int]) -> bool:
+    """Whether a limit of kind ``v.kind`` can be compared with a figure of dimension ``dim``."""
+    if v.kind in ("percent", "multiple", "score", "number"):
+        return not dim or v.kind == "number"
+    if v.kind == "money":
+        return dim == {"USD": 1}
+    if v.kind == "duration":
+        return dim == {v.unit: 1}
+    return True
+
+
+def _subject(text: str) -> str:
+    """ "Does the Communications category account for" -> "the Communications category"."""
+    text = re.sub(str(_yn()["question"]), "", text.strip(), count=1, flags=re.I)
+    text = re.sub(r"\s+(?:account(?:s|ed)? for|represent(?:s|ed)?|make(?:s)? up|made up|contribute(?:s|d)?|"
+                  r"stand(?:s)? at|come(?:s)? to|amount(?:s|ed)? to|is|was|are|were)\s*$", "", text.strip(), flags=re.I)
+    return text.strip()
 
 
 def _undecided(question: str, core: str) -> Answer:
