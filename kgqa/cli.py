@@ -134,6 +134,8 @@ def _print_answer(answer: Any) -> None:
     con = Console(highlight=False, soft_wrap=True)
     style = "yellow" if answer.abstained else "bold"
     con.print(f"[{style}]{escape(answer.text)}[/]")
+    if answer.computation is not None:
+        _print_computation(con, answer.computation)
     if answer.citations:
         con.print()
     for c in answer.citations:
@@ -147,6 +149,32 @@ def _print_answer(answer: Any) -> None:
                   f"{escape(str(conf.get('period', '')))}: sources give different values")
     tm = answer.timings_ms
     con.print(f"\n[dim]route: {answer.route} · mode: {answer.mode} · {tm.get('total', 0):.0f} ms[/]")
+
+
+def input_value(i: Any) -> str:
+    """An input's value as used, and as written when that differs: ``16% (approximately 15-17%)``."""
+    from core.values import format_value
+
+    kind = {"%": "percent", "USD": "money", "x": "multiple"}.get(i.unit, "number")
+    shown = format_value(kind, i.value) + (f" {i.unit}" if kind == "number" and i.unit else "")
+    return shown if not i.surface or i.surface.replace(",", "") == shown.replace(",", "") else f"{shown} ({i.surface})"
+
+
+def _print_computation(con: Any, comp: Any) -> None:
+    """The computation under a computed answer: formula, then one row per input with its source [n]."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=escape(comp.formula), title_justify="left", header_style="bold", pad_edge=False, show_edge=False)
+    for col in ("input", "value", "period", "source"):
+        t.add_column(col, justify="right" if col == "value" else "left")
+    for i in comp.inputs:
+        source = f"[{i.citation}]" if i.citation is not None else ("question" if "question" in i.name else "-")
+        t.add_row(escape(i.name), escape(input_value(i)), escape(i.period or ""), escape(source))
+    con.print()
+    con.print(t)
+    if comp.result_text:
+        con.print(f"[dim]result: {escape(comp.result_text)}{' (' + escape(comp.rounding) + ')' if comp.rounding else ''}[/]")
 
 
 app.add_typer(graph_app, name="graph")

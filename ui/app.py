@@ -36,6 +36,12 @@ __all__ = ["CSS", "Workspace", "build_app", "launch", "theme"]
 
 CSS = """
 #kgqa-header { margin-bottom: 4px; }
+.kgqa-computation { margin-top: 8px; font-size: 0.88em; font-style: normal; }
+.kgqa-comp-formula { font-family: var(--font-mono); color: var(--body-text-color-subdued); margin-bottom: 3px; }
+.kgqa-comp-table { border-collapse: collapse; }
+.kgqa-comp-table th, .kgqa-comp-table td { padding: 1px 10px 1px 0; text-align: left; border-bottom: 1px solid var(--border-color-primary); }
+.kgqa-comp-table td.kgqa-num { text-align: right; font-variant-numeric: tabular-nums; }
+.kgqa-comp-result { margin-top: 3px; font-weight: 600; }
 .kgqa-hdr { display:flex; align-items:baseline; gap:14px; flex-wrap:wrap; }
 .kgqa-hdr h1 { font-size: 1.35em; margin:0; }
 .kgqa-muted { color: var(--body-text-color-subdued); font-size: 0.92em; }

@@ -116,6 +116,8 @@ class Turn:
     sources: list[SourceView] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     streaming: bool = False  # an LLM answer still being written (checked sentences so far)
+    computation: str = ""  # the computation table of a computed answer (HTML made by ui.computation)
+    answer: Any = None  # the Answer itself (its computation feeds the trend chart)
 
 
 def source_view(index: DocumentStore | None, c: Citation) -> SourceView:
@@ -211,7 +213,8 @@ def conversation_html(turns: Sequence[Turn], index_label: str = "") -> str:
                 else '<span class="kgqa-badge kgqa-badge-answer">answer</span>'
             )
             body = answer_html(t.text, i, (s.n for s in t.sources))
-            out.append(f'<div class="{cls}" data-abstained="{int(t.abstained)}">{badge}<div class="kgqa-text">{body}</div>')
+            out.append(f'<div class="{cls}" data-abstained="{int(t.abstained)}">{badge}<div class="kgqa-text">{body}</div>'
+                       + t.computation)
             foot = [f'<span class="kgqa-latency" title="time to answer">answered in {t.latency_ms:,.0f} ms</span>']
             if t.route:
                 foot.append(f"<span>route: {esc(t.route)}</span>")

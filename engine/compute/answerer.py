@@ -88,6 +88,9 @@ class ComputeAnswerer:
         lookup = p.op == "value" and not p.explicit and isinstance(p.target, Ref) and line_item_of(p.target.name)
         if lookup and (out.result is None or any(u.fact is None or u.fact.attrs.get("source") != "statement" for u in out.used)):
             return None  # a plain figure that is not in a statement table: the passages answer it
+        named = isinstance(p.target, Ref) and metric_named(p.target.name) is not None
+        if out.result is None and named and set(self.facts.companies_in(question)) & self.facts.filers:
+            return Computed(self._missing(question, p, out, CitationBook(self.index), {}), True)  # "FCF of a filer"
         if out.result is None and not p.explicit:
             return None
         book = CitationBook(self.index)

@@ -161,9 +161,10 @@ class Evaluator:
                 q = Quantity(q.value, q.dim, True)
             return q
         it = line_item_of(name)
-        if it is not None and self.subjects and self.statements:
+        own = [c for c in self.index.companies_in(name) if c in self.index.filers]  # "Helios Grid's revenue"
+        if it is not None and (own or self.subjects) and self.statements:
             for cand in _item_chain(it):
-                fact = self.statement_fact(cand, period, ref.statement)
+                fact = self.statement_fact(cand, period, ref.statement, own or None)
                 if fact is not None:
                     return self._use(cand.name, period, fact)
         fact = self._label_fact(name, period) or prose_fact(self.index, self.subjects, name, period, self.question)
@@ -207,13 +208,15 @@ class Evaluator:
                 return Bin("/", Ref(mm.group("item").strip()), Ref(base.strip()))
         return None
 
-    def statement_fact(self, it: LineItem, period: str | None, statement: str | None) -> Fact | None:
-        facts = self.index.statement_facts(self.subjects, it.name)
+    def statement_fact(self, it: LineItem, period: str | None, statement: str | None,
+                       subjects: list[str] | None = None) -> Fact | None:
+        subjects = subjects or self.subjects
+        facts = self.index.statement_facts(subjects, it.name)
         if period:
             facts = [f for f in facts if f.period == period]
         if not facts:
             return None
-        order = {s: k for k, s in enumerate(self.subjects)}
+        order = {s: k for k, s in enumerate(subjects)}
         want = statement or self.statement
         year = int(re.sub(r"\D", "", period or "")[-4:] or 0)
 
@@ -273,8 +276,13 @@ def _percent_metric(name: str) -> bool:
     return any(rx.fullmatch(name) for rx in ratio_patterns())
 
 
+_OWNER = re.compile(r"(?:\b[A-Z][\w&.-]*\s+)*\b[A-Z][\w&.-]*['’]s?\s+")
+
+
 def line_item_of(name: str) -> LineItem | None:
-    """The line item a phrase names: exactly, or the longest item phrase covering most of it."""
+    """The line item a phrase names: exactly, or the longest item phrase covering most of it
+    (an owner in front, "Northwind's revenue", does not count against it)."""
+    name = _OWNER.sub("", name)
     it = item(name)
     if it is not None:
         return it

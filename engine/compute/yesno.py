@@ -272,6 +272,9 @@ def _bound(core: str) -> tuple[str, Value, str, str] | None:
     for kind in ("within", "above", "below"):
         m = re.search(str(yn[kind]) + r"(?P<rest>.+)$", core, re.I)
         vals = [v for v in find_values(m.group("rest")) if v.kind in kinds] if m else []
+        if m and not vals:  # a bare small number ("above 2")
+            n = re.search(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.%])", m.group("rest"))
+            vals = [Value("number", n.start(), n.end(), n.group(0), float(n.group(0)))] if n else []
         if m and vals and (kind != "within" or vals[0].high is not None):
             rest = m.group("rest")
             return kind, vals[0], core[: m.start()], rest[vals[0].end :]

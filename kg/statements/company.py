@@ -60,8 +60,17 @@ def _pretty(name: str) -> str:
 
 
 def company_line(line: str) -> str | None:
-    """The company a statement-header line names, or ``None`` (see module docstring)."""
-    t = " ".join(line.split()).strip(" |")
+    """The company a statement-header line names, or ``None`` (see module docstring).
+
+    >>> company_line("# Helios Grid Corp — Fiscal 2024 Shareholder Letter")
+    'Helios Grid Corp'
+    """
+    t = " ".join(line.split()).strip(" |#")
+    head = re.split(r"\s+[—–:-]\s+|:\s+", t, maxsplit=1)[0]
+    if head != t:  # "Acme Corp — Annual Report": the name before the separator
+        name = company_line(head)
+        if name:
+            return name
     if not t or len(t) > 110 or not re.match(r"[A-Z0-9]", t):
         return None
     g = _group_re().search(t)

@@ -111,14 +111,14 @@ def _cells(text: str) -> list[_Cell]:
     return out
 
 
-def _figures(offset: int, tail: str) -> list[Figure]:
-    """Figures in the numeric tail of a cell (``tail`` starts at ``offset`` in the text)."""
-    out: list[Figure] = []
+def _figures(offset: int, tail: str, out: list[Figure]) -> list[Figure]:
+    """Figures in the numeric tail of a cell (``tail`` starts at ``offset`` in the text), appended to ``out``
+    (a lone ")" closes the figure before it: HTML filings put it in a cell of its own)."""
     for tok in _TOKEN.finditer(tail):
         t = tok.group(0).strip()
         a = offset + tok.start() + tok.group(0).index(t)
         if t == ")":  # "(1,577" | ")" in HTML: the closing parenthesis of the figure before
-            if out and out[-1].value is not None and out[-1].value > 0 and "(" in out[-1].text:
+            if out and out[-1].value is not None and "(" in out[-1].text and ")" not in out[-1].text:
                 last = out[-1]
                 out[-1] = Figure(last.start, a + 1, last.text + ")", last.value, last.percent, last.scale)
             continue
@@ -183,6 +183,9 @@ class _Reader:
         sc = scale_of(t)
         if sc is not None:
             self.flush()
+            kind = statement_kind(re.sub(r"\(.*?\)|#+", " ", t))
+            if kind is not None:  # "## Consolidated statement of income (in millions)"
+                self.statement = (kind, cell.start)
             self.scale = (sc[0], sc[1], cell.start)
             rest = re.sub(r"\(.*?\)", "", t)
             if rest.strip() and is_header_cell(rest):  # "Year Ended December 31 (Millions, ...)"
@@ -210,9 +213,9 @@ class _Reader:
                 self.end_label()
                 self.label = _Cell(cell.start, cell.start + len(label_part), label_part)
             if m:
-                self.figs += _figures(cell.start + m.start(), t[m.start():])
+                _figures(cell.start + m.start(), t[m.start():], self.figs)
             return
-        self.figs += _figures(cell.start, t)
+        _figures(cell.start, t, self.figs)
 
     def end_label(self) -> None:
         """A label that got no figures is a title or a section heading ("Current assets")."""
@@ -266,8 +269,8 @@ class _Reader:
         total: list[Figure] = []
         if len(figs) == 2 * n and self.section:  # the section's total follows its last row without a label
             figs, total = figs[:n], figs[n:]
-        if len(figs) != n or all(f.value is None for f in figs):
-            return
+        if len(figs) != n or (all(f.value is None for f in figs) and self.table.statement is None):
+            return  # a row of dashes counts (zeros) only in a financial statement
         self.table.rows.append(Row(clean_label(self.label.text), self.label.start, self.label.end, figs, self.section))
         if total:
             name = f"Total {clean_label(self.section).lower()}"
