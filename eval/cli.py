@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         min_accuracy: Annotated[float | None, typer.Option("--min-accuracy", min=0.0, max=1.0, help="Exit 1 if answerable accuracy (with a supporting citation) is below this.")] = None,
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N gold questions.")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
+        computed: Annotated[bool, typer.Option("--computed/--no-computed", help="Also score eval/gold/computed.jsonl and yesno.jsonl.")] = True,
     ) -> None:
         """Evaluate answers, citations, retrieval and abstention on the gold set; write OUT/gold.json and gold.md."""
         # the engine and the evaluation load numpy and friends: only when the command runs
@@ -58,16 +59,23 @@ def register(app: typer.Typer) -> None:
         qa = QA.open_or_build(settings, say=say)
         report = evaluate(qa, questions, ablations=ablations, baseline=baseline, graph=graph, sweep=sizes, say=say)
         report["gold_file"] = str(gold_path)
+        if computed:  # computed and yes/no gold: own rows (eval.computed_eval)
+            from eval.computed_eval import run_computed_gold
+
+            report["computed_gold"] = run_computed_gold(qa.ask, [q.question for q in questions if not q.answerable], say)
         out_dir = out or (ROOT / "eval" / "out")
         j, m = write_report(report, out_dir)
         s = report["kgqa"]["summary"]
         if not quiet:
             print_report(report)
         acc = s["accuracy"] or 0.0
+        cg = report.get("computed_gold")
+        extra = (f", computed {_f(cg['computed']['summary']['accuracy'])}, yes/no {_f(cg['yesno']['summary']['accuracy'])}"
+                 if cg else "")
         print(
             f"answerable accuracy {acc:.3f} (lenient {s['accuracy_lenient'] or 0:.3f}), abstention P/R "
             f"{_f(s['abstention_precision'])}/{_f(s['abstention_recall'])}, recall@5 {_f(s['recall@5'])}, "
-            f"MRR {_f(s['mrr'])}; report: {j} and {m}"
+            f"MRR {_f(s['mrr'])}{extra}; report: {j} and {m}"
         )
         if min_accuracy is not None and acc < min_accuracy:
             sys.stderr.write(f"kgqa eval: answerable accuracy {acc:.3f} is below --min-accuracy {min_accuracy}\n")

@@ -177,6 +177,24 @@ def rows(report: dict[str, Any]) -> list[list[str]]:
 HEADER = ["group", "n", "accuracy", "exact", "inputs cited", "unanswerable abstained"]
 
 
+def print_computed(con: Any, report: dict[str, Any]) -> None:
+    """The computed and yes/no rows on the terminal (a rich Console), then their failures."""
+    from rich.table import Table
+
+    t = Table(title="kgqa: computed and yes/no questions", title_justify="left", header_style="bold", pad_edge=False)
+    for h in HEADER:
+        t.add_column(h, justify="left" if h == "group" else "right", no_wrap=True)
+    for r in rows(report):
+        t.add_row(*r)
+    con.print(t)
+    leak = report["computed_on_unanswerable"]
+    con.print(f"[dim]computed or decided answers on unanswerable gold questions: {leak['n']}[/]")
+    for name in ("computed", "yesno"):
+        for r in report[name]["records"]:
+            if not r["correct"]:
+                con.print(f"  {r['id']} {r['failure']}", soft_wrap=True)
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The section of ``gold.md`` for the computed and yes/no questions."""
     lines = ["## Computed and yes/no questions", "", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]

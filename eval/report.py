@@ -9,6 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from eval.computed_eval import markdown as computed_markdown
+from eval.computed_eval import print_computed
 from eval.gold_eval import KS
 
 # (key, column title) of the answer and retrieval tables
@@ -123,6 +125,8 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
         con.print("[bold]knowledge graph vs eval/gold/graph.json[/]")
         for line in graph_lines(report["graph"]):
             con.print(f"  {line}")
+    if report.get("computed_gold"):
+        print_computed(con, report["computed_gold"])
     fails = [r for r in report["kgqa"]["records"] if r["failure"]]
     con.print(f"\n[bold]{len(fails)} failing questions[/]")
     for r in fails:
@@ -224,6 +228,8 @@ def to_markdown(report: dict[str, Any]) -> str:
                 "citation_precision")
         out += ["", "## Chunk size sweep", ""]
         out.append(_md_table(list(cols), [[fmt(r.get(c), c) for c in cols] for r in report["chunk_sweep"]]))
+    if report.get("computed_gold"):  # computed and yes/no questions (eval.computed_eval)
+        out += ["", computed_markdown(report["computed_gold"]).rstrip()]
     if report.get("graph"):
         out += ["", "## Knowledge graph", "", "Scored by `kg.evaluate.score_graph` against eval/gold/graph.json.", "",
                 *(f"- {x}" for x in graph_lines(report["graph"])), "", "<details><summary>details</summary>", "",
