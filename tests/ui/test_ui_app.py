@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 import ui.conversation
 import ui.graph_view
 import ui.render
-import ui.tabs.documents
 import ui.tabs.facts
+import ui.uploads
 import ui.workspace
 from engine.qa import QA
 from kgqa.cli import app
@@ -52,7 +52,7 @@ def test_layout_has_the_four_tabs_and_the_examples(qa: QA, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("module", [ui.conversation, ui.graph_view, ui.render, ui.workspace, ui.tabs.facts,
-                                    ui.tabs.documents])
+                                    ui.uploads])
 def test_docstring_examples(module: ModuleType) -> None:
     failed, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failed == 0
