@@ -27,6 +27,7 @@ Errors are ``{"code", "message"}`` JSON (:mod:`ui.api_errors`). The docs page (S
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi_offline import FastAPIOffline
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import QuestionError
@@ -107,6 +109,17 @@ def create_api(ws: Workspace, auth: Credentials | None = None, concurrency: int 
     return app
 
 
+def api_mount(ws: Workspace, auth: Credentials | None = None, concurrency: int = 4) -> Mount:
+    """The API as a route of a server app, at ``/api/v1``.
+
+    Starlette's mount pattern stops at a newline (``%0A`` in a URL); this one matches every
+    path under the prefix, so every ``/api/v1/...`` request is answered by the API (as JSON).
+    """
+    mount = Mount(PREFIX, app=create_api(ws, auth=auth, concurrency=concurrency))
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    return mount
+
+
 def _is_upload(scope: Scope) -> bool:
     return scope.get("method") == "POST" and str(scope.get("path", "")).rstrip("/").endswith("/documents")
 
@@ -172,8 +185,8 @@ def _routes(app: FastAPI, api: _Api, auth: Credentials | None) -> None:
     @app.post("/documents", response_model=UploadOut, status_code=201, tags=["documents"],
               responses={200: {"model": UploadOut, "description": "Already indexed: nothing changed"},
                          **_errors(413, 415, 503)})
-    def upload(files: Annotated[list[UploadFile], File(description=f"Up to {MAX_FILES} .txt, .md, .html or "
-                                                                   ".pdf files")],
+    def upload(files: Annotated[list[UploadFile], File(min_length=1, max_length=MAX_FILES,
+                                                       description=f"1 to {MAX_FILES} .txt, .md, .html or .pdf files")],
                response: Response) -> UploadOut:
         """Upload files into the live index, with the same checks and limits as the UI's Documents tab.
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 MAX_BATCH = 100  # questions in one batch request
 MAX_TOP_K = 100  # passages, as `kgqa ask --top-k`
@@ -34,12 +34,26 @@ def _valid_text(s: str) -> str:
     return s
 
 
+def _json_number(v: object) -> object:
+    """JSON numbers only: no "5" for 5, no true for 1 (9.0 is the integer 9, as JSON Schema has it).
+
+    >>> _json_number(9.0)
+    9.0
+    """
+    if isinstance(v, str | bool):
+        raise ValueError("must be a JSON number")
+    return v
+
+
+# Constraints first, validators after: the constraints then stay in the JSON schema.
 Text = Annotated[str, AfterValidator(_valid_text)]
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K), BeforeValidator(_json_number)]
 Question = Annotated[
-    Text,
+    str,
     Field(min_length=1, pattern=r"\S", description="The question, in plain text (whitespace is collapsed; "
                                                    "the server's limit is max_question_chars, 2,000 by default).",
           examples=["What was Twilio's fiscal 2024 revenue?"]),
+    AfterValidator(_valid_text),
 ]
 
 
@@ -76,8 +90,9 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: Question
-    k: int | None = Field(default=None, ge=1, le=MAX_TOP_K, description="Passages to retrieve (default: top_k).")
-    use_graph: bool | None = Field(default=None, description="Use the knowledge graph (default: the server's setting).")
+    k: TopK | None = Field(default=None, description="Passages to retrieve (default: top_k).")
+    use_graph: StrictBool | None = Field(default=None,
+                                         description="Use the knowledge graph (default: the server's setting).")
 
 
 class BatchRequest(BaseModel):
@@ -85,8 +100,8 @@ class BatchRequest(BaseModel):
 
     questions: list[Text] = Field(min_length=1, max_length=MAX_BATCH,
                                   description=f"Up to {MAX_BATCH} questions, answered in order.")
-    k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
-    use_graph: bool | None = None
+    k: TopK | None = None
+    use_graph: StrictBool | None = None
 
 
 class CitationOut(Open):

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from core.errors import KgqaError
-from ui.api import PREFIX, create_api
+from ui.api import PREFIX, api_mount
 from ui.api_errors import CatchAll, install_error_handlers
 from ui.auth import Credentials
 from ui.workspace import Workspace
@@ -28,7 +28,7 @@ START_TIMEOUT_S = 30.0
 def api_app(ws: Workspace, auth: Credentials | None = None, concurrency: int = 4) -> FastAPI:
     """A server app holding only the API at ``/api/v1`` (``/`` leads to its docs page)."""
     root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    root.mount(PREFIX, create_api(ws, auth=auth, concurrency=concurrency))
+    root.router.routes.append(api_mount(ws, auth=auth, concurrency=concurrency))
 
     @root.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

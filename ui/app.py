@@ -23,11 +23,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from starlette.routing import Mount
-
 from core.config import Settings
 from engine.qa import QA
-from ui.api import PREFIX, create_api
+from ui.api import api_mount
 from ui.auth import Credentials
 from ui.gradio_env import gr
 from ui.tabs.ask import AskTab
@@ -170,7 +168,7 @@ def launch(
     demo = build_app(ws)
     demo.queue(default_concurrency_limit=concurrency, max_size=256)
     # The API is a route of the server's own FastAPI app, placed before Gradio's routes.
-    routes = [Mount(PREFIX, app=create_api(ws, auth=auth, concurrency=concurrency))] if api else []
+    routes = [api_mount(ws, auth=auth, concurrency=concurrency)] if api else []
     demo.launch(
         server_name=host,
         server_port=port,

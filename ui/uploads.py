@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from core.errors import DocumentError, UnsupportedUpload, UploadError, UploadTooLarge
+from core.errors import DocumentError, IndexUnusable, UnsupportedUpload, UploadError, UploadTooLarge
 from engine.ingest import BuildReport
 from retrieval.documents import load_file
 from ui.workspace import Workspace
@@ -98,8 +98,9 @@ class Uploads:
     def ingest(self, files: Sequence[Path], progress: Progress | None = None) -> BuildReport:
         """Ingest ``files`` into the live index and return what the build did.
 
-        Raises :class:`UploadError` (a file is refused: nothing changed) or the build's own
-        error (the index is unchanged and the files placed in the uploads folder are taken back).
+        Raises :class:`UploadError` (a file is refused: nothing changed), :class:`IndexUnusable`
+        when the index folder cannot be written, or the build's own error; in every case the
+        index is unchanged and the files placed in the uploads folder are taken back.
         """
         say_progress: Progress = progress or (lambda *a, **k: None)
         paths = [Path(f) for f in files]
@@ -127,6 +128,10 @@ class Uploads:
 
             try:
                 report = self.ws.qa.ingest([t for t, _ in placed], add=True, say=say)
+            except OSError as exc:  # the index folder cannot be written (full disk, read-only mount ...)
+                _take_back(placed)
+                raise IndexUnusable(f"cannot write the index at {self.ws.settings.index_dir}: "
+                                    f"{exc.strerror or exc}; the index is unchanged") from exc
             except BaseException:  # the index is unchanged, so take the files back
                 _take_back(placed)
                 raise
