@@ -98,7 +98,10 @@ def create_api(ws: Workspace, auth: Credentials | None = None, concurrency: int 
                     "Errors are `{code, message}`.",
     )
     api = _Api(ws, concurrency)
-    _routes(app, api, auth)
+    _ask_routes(app, api)
+    _document_routes(app, api)
+    _graph_routes(app, api.ws)
+    _service_routes(app, api.ws, auth)
     install_error_handlers(app)
     _document_schema(app, auth is not None)
     uploads_cap = MAX_FILES * api.uploads.limit + 1024 * 1024  # files plus multipart framing
@@ -140,10 +143,10 @@ class _Api:
             raise ApiProblem(503, "busy", f"every answering slot was busy for {ASK_WAIT_S:.0f} s; try again")
 
 
-def _routes(app: FastAPI, api: _Api, auth: Credentials | None) -> None:
-    """Register every route (sync functions: FastAPI runs them in its thread pool)."""
-    ws = api.ws
+# The routes are sync functions: FastAPI runs them in its thread pool.
 
+
+def _ask_routes(app: FastAPI, api: _Api) -> None:
     @app.post("/ask", response_model=AnswerOut, responses=_errors(503), tags=["ask"])
     def ask(req: AskRequest) -> JSONResponse:
         """Answer one question with citations: the same object as `kgqa ask --json`."""
@@ -170,6 +173,10 @@ def _routes(app: FastAPI, api: _Api, auth: Credentials | None) -> None:
             api.slots.release()
         failed = sum(1 for i in items if "error" in i)
         return JSONResponse({"answers": items, "answered": len(items) - failed, "failed": failed})
+
+
+def _document_routes(app: FastAPI, api: _Api) -> None:
+    ws = api.ws
 
     @app.get("/documents", response_model=DocumentsOut, responses=_errors(), tags=["documents"])
     def documents(limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
@@ -205,6 +212,8 @@ def _routes(app: FastAPI, api: _Api, auth: Credentials | None) -> None:
             response.status_code = 200
         return views.upload_out(ws, report, api.uploads.summary(report)[1])
 
+
+def _graph_routes(app: FastAPI, ws: Workspace) -> None:
     @app.get("/graph/entities", response_model=EntitiesOut, responses=_errors(503), tags=["graph"])
     def entities(q: Annotated[str | None, Query(description="id, name or alias (close spellings and "
                                                            "substrings match too)")] = None,
@@ -240,6 +249,8 @@ def _routes(app: FastAPI, api: _Api, auth: Credentials | None) -> None:
         g = views.live_graph(ws)
         return views.select_facts(g, ws.index, entity, metric, period, kind, conflicts_only, limit, offset)
 
+
+def _service_routes(app: FastAPI, ws: Workspace, auth: Credentials | None) -> None:
     @app.get("/health", response_model=HealthOut, tags=["service"])
     def health(request: Request, response: Response) -> HealthOut:
         """Liveness: always answers, without credentials too (the index details need them when auth is on)."""
