@@ -89,15 +89,20 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ApiError, "description": what[s]} for s in (400, *statuses)}
 
 
-def create_api(ws: Workspace, auth: Credentials | None = None, concurrency: int = 4) -> FastAPI:
-    """The API over ``ws`` as an app to mount at ``/api/v1`` (``auth``: the credentials the UI asks for)."""
+def create_api(ws: Workspace, auth: Credentials | None = None, concurrency: int = 4,
+               ask_wait_s: float = ASK_WAIT_S) -> FastAPI:
+    """The API over ``ws`` as an app to mount at ``/api/v1`` (``auth``: the credentials the UI asks for).
+
+    At most ``concurrency`` questions are answered at once; one that waits longer than
+    ``ask_wait_s`` for its turn is answered 503 ``busy``.
+    """
     app = FastAPIOffline(
         title="kgqa API", version=VERSION, static_url="/docs-static",
         description="Cited answers, documents and the knowledge graph of a kgqa index, as JSON. Every span is "
                     "`raw[start:end] == text` in its document's raw text (`GET /documents/{id}`). "
                     "Errors are `{code, message}`.",
     )
-    api = _Api(ws, concurrency)
+    api = _Api(ws, concurrency, ask_wait_s)
     _ask_routes(app, api)
     _document_routes(app, api)
     _graph_routes(app, api.ws)
@@ -112,13 +117,14 @@ def create_api(ws: Workspace, auth: Credentials | None = None, concurrency: int 
     return app
 
 
-def api_mount(ws: Workspace, auth: Credentials | None = None, concurrency: int = 4) -> Mount:
+def api_mount(ws: Workspace, auth: Credentials | None = None, concurrency: int = 4,
+              ask_wait_s: float = ASK_WAIT_S) -> Mount:
     """The API as a route of a server app, at ``/api/v1``.
 
     Starlette's mount pattern stops at a newline (``%0A`` in a URL); this one matches every
     path under the prefix, so every ``/api/v1/...`` request is answered by the API (as JSON).
     """
-    mount = Mount(PREFIX, app=create_api(ws, auth=auth, concurrency=concurrency))
+    mount = Mount(PREFIX, app=create_api(ws, auth=auth, concurrency=concurrency, ask_wait_s=ask_wait_s))
     mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
     return mount
 
@@ -130,8 +136,9 @@ def _is_upload(scope: Scope) -> bool:
 class _Api:
     """The state behind the routes: the workspace, its uploads and the answering slots."""
 
-    def __init__(self, ws: Workspace, concurrency: int) -> None:
+    def __init__(self, ws: Workspace, concurrency: int, ask_wait_s: float) -> None:
         self.ws = ws
+        self.ask_wait_s = ask_wait_s
         self.uploads = Uploads(ws)
         self.slots = threading.BoundedSemaphore(max(1, concurrency))
 
@@ -139,8 +146,8 @@ class _Api:
         return self.ws.qa.ask(question, k=k, use_graph=use_graph)
 
     def take_slot(self) -> None:
-        if not self.slots.acquire(timeout=ASK_WAIT_S):
-            raise ApiProblem(503, "busy", f"every answering slot was busy for {ASK_WAIT_S:.0f} s; try again")
+        if not self.slots.acquire(timeout=self.ask_wait_s):
+            raise ApiProblem(503, "busy", f"every answering slot was busy for {self.ask_wait_s:g} s; try again")
 
 
 # The routes are sync functions: FastAPI runs them in its thread pool.

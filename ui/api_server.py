@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from core.errors import KgqaError
-from ui.api import PREFIX, api_mount
+from ui.api import ASK_WAIT_S, PREFIX, api_mount
 from ui.api_errors import CatchAll, install_error_handlers
 from ui.auth import Credentials
 from ui.workspace import Workspace
@@ -25,10 +25,11 @@ from ui.workspace import Workspace
 START_TIMEOUT_S = 30.0
 
 
-def api_app(ws: Workspace, auth: Credentials | None = None, concurrency: int = 4) -> FastAPI:
+def api_app(ws: Workspace, auth: Credentials | None = None, concurrency: int = 4,
+            ask_wait_s: float = ASK_WAIT_S) -> FastAPI:
     """A server app holding only the API at ``/api/v1`` (``/`` leads to its docs page)."""
     root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    root.router.routes.append(api_mount(ws, auth=auth, concurrency=concurrency))
+    root.router.routes.append(api_mount(ws, auth=auth, concurrency=concurrency, ask_wait_s=ask_wait_s))
 
     @root.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -43,8 +44,8 @@ class ApiServer:
     """The API on ``host:port`` under uvicorn; :meth:`run` blocks, :meth:`start` returns once it listens."""
 
     def __init__(self, ws: Workspace, host: str = "127.0.0.1", port: int = 7860, auth: Credentials | None = None,
-                 concurrency: int = 4, quiet: bool = False) -> None:
-        self.app = api_app(ws, auth=auth, concurrency=concurrency)
+                 concurrency: int = 4, quiet: bool = False, ask_wait_s: float = ASK_WAIT_S) -> None:
+        self.app = api_app(ws, auth=auth, concurrency=concurrency, ask_wait_s=ask_wait_s)
         self.config = uvicorn.Config(self.app, host=host, port=port, log_level="warning" if quiet else "info",
                                      access_log=not quiet, timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(self.config)

@@ -10,7 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from ui_helpers import Server
+from ui_helpers import Server, free_port
+
+from ui.api_server import ApiServer
 
 CLIENTS = 24  # the issue asks for at least 16
 QUESTIONS = [
@@ -98,3 +100,24 @@ def test_reads_go_on_during_an_upload(server: Server, api: httpx.Client) -> None
     assert upload["r"].status_code == 201, upload["r"].text
     answer = api.post("/ask", json={"question": "What was Harlow Freight's fiscal 2025 revenue?"}).json()
     assert "417" in answer["answer"] and any(c["doc"] == "harlow.txt" for c in answer["citations"])
+
+
+def test_questions_beyond_the_answering_slots_wait_then_get_503_busy(server: Server) -> None:
+    """One answering slot, a 50 ms wait: of 8 questions sent at once, some are answered, the others
+    are told to come back (503 busy with Retry-After), and none fails otherwise."""
+    api_server = ApiServer(server.ws, port=free_port(), quiet=True, concurrency=1, ask_wait_s=0.05)
+    api_server.start()
+    try:
+        def ask(i: int) -> httpx.Response:
+            with httpx.Client(base_url=api_server.url + "/api/v1", timeout=120) as c:
+                return c.post("/ask", json={"question": QUESTIONS[i % len(QUESTIONS)]})
+
+        with ThreadPoolExecutor(8) as pool:
+            replies = list(pool.map(ask, range(8)))
+    finally:
+        api_server.close()
+    statuses = sorted(r.status_code for r in replies)
+    assert set(statuses) == {200, 503}, statuses
+    for r in replies:
+        if r.status_code == 503:
+            assert r.json()["code"] == "busy" and r.headers["retry-after"]
