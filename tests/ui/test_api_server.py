@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from ui_helpers import graph_records
+from ui_helpers import free_port, graph_records
 
 from core.config import Settings
 from engine.qa import QA
@@ -26,12 +26,6 @@ from ui.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDS = Credentials("analyst", "correct horse battery staple")
-
-
-def free_port() -> int:
-    from ui_helpers import free_port as fp
-
-    return fp()
 
 
 @pytest.fixture(scope="module")
