@@ -1,4 +1,4 @@
-"""``kgqa serve``: start the analyst workspace (registered on the main CLI by ``kgqa.cli``)."""
+"""``kgqa serve``: start the analyst workspace and its JSON API (registered on the main CLI by ``kgqa.cli``)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,12 @@ def register(app: typer.Typer) -> None:
         llm: Annotated[str | None, typer.Option("--llm", help="none | openai-compatible | ollama (also settable in the UI)")] = None,
         llm_base_url: Annotated[str | None, typer.Option("--llm-base-url")] = None,
         llm_model: Annotated[str | None, typer.Option("--llm-model")] = None,
+        api_only: Annotated[bool, typer.Option("--api-only", help="Serve only the JSON API (no Gradio UI).")] = False,
     ) -> None:
-        """Start the analyst workspace (Gradio): cited chat, graph explorer, facts table, uploads."""
+        """Start the analyst workspace (Gradio) and its JSON API at /api/v1 (docs at /api/v1/docs)."""
         # Imported here, not at the top: they load the index stack and Gradio (seconds), and this
         # module is imported by every ``kgqa`` command just to register ``serve``.
         from engine.qa import open_qa
-        from ui.app import launch
 
         settings = Settings.load(config, overrides={
             "index_dir": index, "corpus_dir": corpus, "llm": llm, "llm_base_url": llm_base_url, "llm_model": llm_model,
@@ -43,5 +43,17 @@ def register(app: typer.Typer) -> None:
             sys.stderr.write(f"kgqa: {msg}\n")
 
         qa = open_qa(settings, progress=sys.stderr.isatty(), say=say)
-        sys.stderr.write(f"kgqa: serving {len(qa.index.docs)} documents on http://{host}:{port} (Ctrl+C to stop)\n")
+        url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+        what = "the JSON API" if api_only else "the workspace"
+        sys.stderr.write(f"kgqa: serving {what} over {len(qa.index.docs)} documents on {url} "
+                         f"(API docs: {url}/api/v1/docs; Ctrl+C to stop)\n")
+        if api_only:
+            from ui.api_server import ApiServer
+            from ui.workspace import Workspace
+
+            ws = Workspace(qa, settings, uploads_dir=uploads)
+            ApiServer(ws, host=host, port=port, concurrency=concurrency, quiet=True).run()
+            return
+        from ui.app import launch
+
         launch(qa, settings, host=host, port=port, block=True, uploads_dir=uploads, concurrency=concurrency, quiet=True)
