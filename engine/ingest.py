@@ -10,6 +10,7 @@ point leaves the previous generation answering.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,11 +78,11 @@ def build_index(
     report = BuildReport(store.index_dir)
     with store.lock():
         t0 = time.perf_counter()
-        docs, skipped = load_documents(paths, max_bytes=settings.max_file_bytes)
+        docs, skipped = load_documents(paths, max_bytes=settings.max_file_bytes, max_text_bytes=settings.max_text_bytes)
         report.skipped = skipped
         for s in skipped:
             say(f"warning: skipped {s.path}: {s.reason}")
-        prev, reuse = _previous(store, settings, rebuild, say)
+        prev, reuse = _previous(store, settings, rebuild, add, say)
         docs = _diff(docs, prev, add, report)
         if prev is not None and report.did_nothing and reuse and not _graph_stale(prev, settings):
             say("index is up to date")
@@ -101,27 +102,53 @@ def build_index(
         )
         report.timings_s["embed"] = time.perf_counter() - t1
 
+        sources = _sources(paths, prev if add else None)
         t2 = time.perf_counter()
         tmp = store.new_generation()
-        write_retrieval(tmp, docs, units, chunks, unit_vecs, chunk_vecs)
-        report.timings_s["index"] = time.perf_counter() - t2
+        try:
+            write_retrieval(tmp, docs, units, chunks, unit_vecs, chunk_vecs)
+            report.timings_s["index"] = time.perf_counter() - t2
 
-        t3 = time.perf_counter()
-        if settings.use_graph:
-            report.graph = _graph(docs, units, tmp, prev, set(report.unchanged), settings, chat, say)
-        report.timings_s["graph"] = time.perf_counter() - t3
-        store.commit(tmp, _manifest(settings, paths, docs, units, chunks, int(unit_vecs.shape[1]), report))
+            t3 = time.perf_counter()
+            if settings.use_graph:
+                report.graph = _graph(docs, units, tmp, prev, set(report.unchanged), settings, chat, say)
+            report.timings_s["graph"] = time.perf_counter() - t3
+            store.commit(tmp, _manifest(settings, sources, docs, units, chunks, int(unit_vecs.shape[1]), report))
+        except BaseException as exc:  # a full disk, Ctrl+C ...: leave no partial generation behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise IndexUnusable(
+                    f"could not write the new index generation in {store.index_dir} ({exc.strerror or exc}); "
+                    "nothing was changed: the previous index still answers"
+                ) from exc
+            raise
         report.timings_s["total"] = time.perf_counter() - t0
         return report
 
 
-def _previous(store: FileStore, settings: Settings, rebuild: bool, say: Say) -> tuple[Snapshot | None, bool]:
-    """The live generation (for the document diff) and whether its vectors may be reused."""
-    if store.current() is None:
-        return None, False
+def _sources(paths: Sequence[Path], kept: Snapshot | None) -> list[str]:
+    """What the new generation was built from: ``paths``, plus the previous sources with ``--add``."""
+    out = {str(Path(p).resolve()) for p in paths}
+    if kept is not None:
+        out.update(kept.sources)
+    return sorted(out)
+
+
+def _previous(
+    store: FileStore, settings: Settings, rebuild: bool, add: bool, say: Say
+) -> tuple[Snapshot | None, bool]:
+    """The live generation (for the document diff) and whether its vectors may be reused.
+
+    An unreadable live generation is rebuilt from ``paths`` alone, except with ``add``: its
+    documents would be lost, so that is an error naming the folders to rebuild from.
+    """
     try:
+        if store.current() is None:
+            return None, False
         prev = store.load(settings)
     except IndexUnusable as exc:
+        if add:
+            raise IndexUnusable(f"cannot add to the index: {exc}") from exc
         say(f"previous index not reusable ({exc}); building from scratch")
         return None, False
     chunking = prev.manifest.get("chunking", {})
@@ -171,7 +198,7 @@ def _graph(
 
 
 def _manifest(
-    settings: Settings, paths: Sequence[Path], docs: list[Document], units: list[Unit], chunks: list[Chunk],
+    settings: Settings, sources: list[str], docs: list[Document], units: list[Unit], chunks: list[Chunk],
     dim: int, report: BuildReport,
 ) -> dict[str, Any]:
     return {
@@ -180,7 +207,7 @@ def _manifest(
         "dim": dim,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "chunking": {"chunk_chars": settings.chunk_chars, "overlap_units": settings.chunk_overlap_units},
-        "sources": sorted({str(Path(p).resolve()) for p in paths}),
+        "sources": sources,
         "documents": {
             d.id: {
                 "sha256": d.sha256, "title": d.title, "path": d.path, "kind": d.kind,

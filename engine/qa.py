@@ -127,7 +127,7 @@ class QA:
         else:
             answer = self._ask_one(q, k, ctx)
         answer.timings_ms["total"] = (time.perf_counter() - t0) * 1000
-        return answer
+        return self._note_graph(answer, use_graph)
 
     def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
         """Stream an answer for the UI: text deltas, then the final :class:`Answer` (always last).
@@ -151,7 +151,7 @@ class QA:
                     yield item
         assert final is not None
         final.timings_ms["total"] = (time.perf_counter() - t0) * 1000
-        yield final
+        yield self._note_graph(_note_ignored(final, result), None)
 
     def _ask_one(self, q: str, k: int | None, ctx: GraphContext | None) -> Answer:
         t0 = time.perf_counter()
@@ -164,16 +164,31 @@ class QA:
             answer = llm.answer(result, draft=answer)
         answer.timings_ms["search"] = (t1 - t0) * 1000
         answer.timings_ms["answer"] = (time.perf_counter() - t1) * 1000
+        return _note_ignored(answer, result)
+
+    def _note_graph(self, answer: Answer, use_graph: bool | None) -> Answer:
+        """Say so in the answer when the graph should have been used but is unreadable."""
+        on = self.settings.use_graph if use_graph is None else use_graph
+        if on and self.snapshot.graph_error and self.snapshot.graph_error not in answer.notes:
+            answer.notes.append(self.snapshot.graph_error)
         return answer
 
     def _graph_context(self, use_graph: bool | None) -> GraphContext | None:
         on = self.settings.use_graph if use_graph is None else use_graph
         graph = self.graph if on else None
-        return GraphContext(self.index, graph, self.offline) if graph is not None else None
+        return GraphContext(self.index, graph, self.offline, self.retriever.quarantine) if graph is not None else None
 
     @staticmethod
     def _with_graph(answer: Answer, result: SearchResult, ctx: GraphContext | None) -> Answer:
         return answer if ctx is None else merge_graph_answer(ctx, answer, result)
+
+
+def _note_ignored(answer: Answer, result: SearchResult) -> Answer:
+    """Say which documents had top passages skipped for addressing a model (never silently)."""
+    if result.ignored:
+        answer.notes.append("ignored passages with instruction-like text (not used as evidence) in: "
+                            + ", ".join(result.ignored))
+    return answer
 
 
 def open_qa(settings: Settings, progress: bool = False, say: Say | None = None) -> QA:
@@ -184,5 +199,7 @@ def open_qa(settings: Settings, progress: bool = False, say: Say | None = None) 
     if say is not None and FileStore(settings.index_dir).current() is None:
         say(f"no index at {settings.index_dir}; building it from {settings.corpus_dir} (first use)")
     qa = QA.open_or_build(settings, progress=progress, say=say)
+    if say is not None and settings.use_graph and qa.graph is None and qa.snapshot.graph_error:
+        say(f"warning: {qa.snapshot.graph_error}")
     qa.attach_llm(make_chat(settings))
     return qa

@@ -20,7 +20,8 @@ import typer
 
 from core.config import Settings, set_offline_env
 from core.errors import KgqaError, QuestionError
-from core.validation import check_question
+from core.safety import printable
+from core.validation import check_question, decode_question
 from eval import bench_cli
 from eval import cli as eval_cli
 from kgqa.graph_cli import graph_app
@@ -45,7 +46,12 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 
 
 def _err(msg: str) -> None:
-    sys.stderr.write(f"kgqa: {msg}\n")
+    sys.stderr.write(f"kgqa: {_shown(msg)}\n")
+
+
+def _shown(text: str) -> str:
+    """Text safe for a terminal: no control characters (ANSI escapes), no lone surrogates."""
+    return printable(text)
 
 
 @app.command()
@@ -111,17 +117,19 @@ def ask(
 
 
 def _ask_jsonl(qa: Any, k: int | None) -> None:
+    """One JSON line per question; a bad line (invalid UTF-8, empty, too long) gets an error record."""
     failed = 0
-    for line_no, line in enumerate(sys.stdin, 1):
+    for line_no, raw in enumerate(sys.stdin.buffer, 1):
+        line = decode_question(raw)
         if not line.strip():
             continue
-        q = line.rstrip("\n")
+        q = line.rstrip("\r\n")
         try:
             rec = qa.ask(q, k=k).to_dict()
         except QuestionError as exc:
             failed += 1
             _err(f"line {line_no}: {exc}")
-            rec = {"question": q[:200], "error": str(exc)}
+            rec = {"question": _shown(q[:200]), "error": str(exc)}
         print(json.dumps(rec, ensure_ascii=False), flush=True)
     if failed:
         raise typer.Exit(1)
@@ -129,9 +137,13 @@ def _ask_jsonl(qa: Any, k: int | None) -> None:
 
 def _print_answer(answer: Any) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.markup import escape as rich_escape
 
     con = Console(highlight=False, soft_wrap=True)
+
+    def escape(text: str) -> str:  # markup-escaped and without terminal control characters
+        return rich_escape(_shown(text))
+
     style = "yellow" if answer.abstained else "bold"
     con.print(f"[{style}]{escape(answer.text)}[/]")
     if answer.citations:
@@ -143,8 +155,8 @@ def _print_answer(answer: Any) -> None:
     if answer.mode != "offline" and answer.notes:
         con.print(f"\n[dim]{escape(answer.notes[0])}[/]")
     for conf in answer.conflicts[:3]:
-        con.print(f"[yellow]conflict:[/] {escape(str(conf.get('subject_name', '')))} {escape(str(conf.get('metric', '')))} "
-                  f"{escape(str(conf.get('period', '')))}: sources give different values")
+        what = " ".join(str(conf.get(k) or "") for k in ("subject_name", "metric", "period")).split()
+        con.print(f"[yellow]conflict:[/] {escape(' '.join(what))}: sources give different values")
     tm = answer.timings_ms
     con.print(f"\n[dim]route: {answer.route} · mode: {answer.mode} · {tm.get('total', 0):.0f} ms[/]")
 

@@ -41,14 +41,15 @@ def _store(index: Path | None) -> GraphStore:
     settings = Settings.load()
     index_dir = Path(index) if index else settings.index_dir
     try:
-        g = FileStore(index_dir).load(settings).graph
+        snap = FileStore(index_dir).load(settings)
     except KgqaError as exc:
         _fail(str(exc))
+    g = snap.graph
+    hint = rebuild_hint(index_dir, snap.sources)
     if g is None:
-        _fail(f"the index at {index_dir} has no graph; {rebuild_hint(index_dir)}")
+        _fail(snap.graph_error or f"the index at {index_dir} has no graph; {hint}")
     if graph_is_stale(g):
-        err.print(f"warning: this graph was built by an older extractor; {rebuild_hint(index_dir)}",
-                  markup=False, highlight=False)
+        err.print(f"warning: this graph was built by an older extractor; {hint}", markup=False, highlight=False)
     return g
 
 

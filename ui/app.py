@@ -25,6 +25,7 @@ from typing import Any
 
 from core.config import Settings
 from engine.qa import QA
+from ui.auth import Credentials
 from ui.gradio_env import gr
 from ui.tabs.ask import AskTab
 from ui.tabs.documents import DocumentsTab
@@ -154,8 +155,12 @@ def launch(
     concurrency: int = 4,
     quiet: bool = False,
     examples: list[str] | None = None,
+    credentials: Credentials | None = None,
 ) -> tuple[gr.Blocks, Workspace]:
-    """Start the workspace on ``host:port`` (loopback by default). ``block=False`` returns at once."""
+    """Start the workspace on ``host:port`` (loopback by default). ``block=False`` returns at once.
+
+    With ``credentials`` every page, upload and API call needs a login (:mod:`ui.auth`).
+    """
     ws = Workspace(qa, settings, graph_provider=graph_provider, uploads_dir=uploads_dir, examples=examples)
     demo = build_app(ws)
     demo.queue(default_concurrency_limit=concurrency, max_size=256)
@@ -176,5 +181,7 @@ def launch(
         allowed_paths=[str(STATIC_DIR)],
         max_file_size=int(ws.settings.max_upload_bytes),
         footer_links=["api", "settings"],
+        auth=credentials.check if credentials is not None else None,
+        auth_message="kgqa analyst workspace: sign in with the user and password the server was started with.",
     )
     return demo, ws
