@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from core.errors import LLMDeadline
+from core.safety import looks_like_instructions
 from core.values import Value, find_values, same_number
 from engine.llm_prompt import DECLINE, NUMBER, PromptPassage, literals, norm_number
 
@@ -104,6 +105,9 @@ class Checker:
         body = _tidy(_MARKER.sub(" ", s))
         if not re.search(r"[A-Za-z0-9]", body):
             return None  # a stray marker line
+        if looks_like_instructions(body):  # an echo of a planted instruction is no answer
+            self.out.dropped.append(Dropped(body, "reads like an instruction to a model"))
+            return None
         supported = self._support(body, cited)
         if supported is None:
             return None

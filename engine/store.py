@@ -7,6 +7,7 @@ Layout of ``index_dir``::
     gen-.../<retrieval files>       see retrieval.store
     gen-.../graph.json kg_cache/    knowledge graph and per-document extraction cache (kg.pipeline)
     .lock                           held by the one build running
+    sources.json                    the folders the live generation was built from (for rebuild hints)
 
 A build writes ``gen-....partial`` beside the live generation and renames and swaps it in only
 when it is complete (the manifest is written last), so a crash mid-build leaves the previous
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 4
 CURRENT = "current"
 MANIFEST = "manifest.json"
+SOURCES = "sources.json"  # the live generation's sources, outside it
 
 
 def rebuild_hint(index_dir: Path, sources: list[str] | None = None) -> str:
@@ -145,7 +147,11 @@ class FileStore:
                 return manifest_sources(json.loads((gen / MANIFEST).read_text(encoding="utf-8")))
             except (OSError, ValueError, AttributeError):
                 continue
-        return []
+        try:
+            kept = json.loads((self.index_dir / SOURCES).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return [str(s) for s in kept] if isinstance(kept, list) else []
 
     def load(self, settings: Settings) -> Snapshot:
         """Load the live generation; raise :class:`IndexUnusable` with the command that fixes it."""
@@ -214,6 +220,9 @@ class FileStore:
             tmp_link.unlink()
         os.symlink(gen.name, tmp_link)
         os.replace(tmp_link, self.index_dir / CURRENT)
+        # kept beside the generations, so a hint can name the folders even if every one is lost
+        _write_json(self.index_dir / f".sources-{os.getpid()}", manifest_sources(manifest))
+        os.replace(self.index_dir / f".sources-{os.getpid()}", self.index_dir / SOURCES)
         self._cleanup(keep=gen)
         return gen
 
