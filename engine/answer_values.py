@@ -21,7 +21,7 @@ from core.types import Answer, QuestionAnalysis, SearchResult, Unit
 from core.values import Value, find_values, format_value, same_number
 from engine.answer_rank import Candidate, Ranker
 from engine.answer_result import abstain, cited_answer
-from engine.answer_text import CLAUSE, quote, tok1
+from engine.answer_text import CLAUSE, capitalised, quote, tok1
 from engine.citations import Citations
 from retrieval.lexical import concepts, tokenize
 
@@ -80,12 +80,19 @@ def _rival(rk: Ranker, qa: QuestionAnalysis, best: Candidate, value: Value,
            typed: list[Candidate]) -> tuple[Candidate, Value] | None:
     """A near-equal candidate from another document whose own value for the question differs:
     a planted or outdated document must not silently win (docs/security.md)."""
+    # what the best value is said to be: the question's words in its clause, names and years aside
+    names = set(capitalised(qa.text))  # a name may sit in the passage around the clause
+    about = {t for t in set(tokenize(anchor_text(best.su.unit, value))) & set(qa.tokens)
+             if t not in names and not t.isdigit()}
+    if not about:
+        return None
     for c in typed[1:6]:
-        if c.su.unit.doc == best.su.unit.doc or c.score < best.score - 0.25 or rk.abstains(c):
+        if (c.su.unit.doc == best.su.unit.doc or c.score < best.score - 0.25 or rk.abstains(c)
+                or c.coverage < best.coverage - 0.15):
             continue
         v = pick_value(rk, qa, c)
-        if v.kind != value.kind or not anchored(rk, qa, c.su.unit, v):
-            continue
+        if v.kind != value.kind or not anchored(rk, qa, c.su.unit, v) or not about <= set(tokenize(anchor_text(c.su.unit, v))):
+            continue  # another quantity, not another value of the same one
         if same_number(v.value, value.value) or (v.high is not None and value.high is not None):
             return None  # the best other source agrees (or both give ranges): nothing to flag
         return c, v
