@@ -92,6 +92,7 @@ def test_a_password_protected_server_shows_a_login_first(browser: Any, locked: s
         page.keyboard.press("Enter")
         expect(page.get_by_text("Incorrect", exact=False)).to_be_visible(timeout=20_000)
         assert page.locator("#kgqa-question").count() == 0
+        page.locator("input[type=text], input:not([type])").first.fill("analyst")  # the form was cleared
         page.locator("input[type=password]").fill("pw-2024")
         page.keyboard.press("Enter")
         page.wait_for_selector("#kgqa-question textarea", timeout=60_000)
