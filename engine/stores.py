@@ -5,6 +5,7 @@ in kgqa.toml): empty for the embedded file store at ``index_dir``, a folder for 
 there, ``postgresql://...`` for the shared PostgreSQL store (:mod:`engine.pg_store`).
 
 >>> from core.config import Settings
+from core.errors import StoreError
 >>> open_store(Settings(index_dir=Path("/tmp/idx"))).label
 '/tmp/idx'
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from core.config import Settings
+from core.errors import StoreError
 from engine.store import FileStore, Snapshot
 
 
@@ -63,7 +65,9 @@ def is_pg_url(store: str) -> bool:
 def open_store(settings: Settings) -> IndexStore:
     """The store ``settings`` select (see module docstring)."""
     if is_pg_url(settings.store):
-        from engine.pg_store import PgStore  # psycopg loads only for PostgreSQL users
-
+        try:
+            from engine.pg_store import PgStore  # psycopg loads only for PostgreSQL users
+        except ImportError as exc:
+            raise StoreError(f"the PostgreSQL store needs {exc.name}: pip install 'psycopg[binary,pool]' pgvector") from exc
         return PgStore(settings.store, settings)
     return FileStore(Path(settings.store).expanduser() if settings.store else settings.index_dir)

@@ -23,6 +23,8 @@ def register(app: typer.Typer) -> None:
         llm: Annotated[str | None, typer.Option("--llm", help="none | openai-compatible | ollama (also settable in the UI)")] = None,
         llm_base_url: Annotated[str | None, typer.Option("--llm-base-url")] = None,
         llm_model: Annotated[str | None, typer.Option("--llm-model")] = None,
+        store: Annotated[str | None, typer.Option(
+            "--store", help="postgresql://user@host/db (shared by several servers, docs/deploy.md) or a folder.")] = None,
     ) -> None:
         """Start the analyst workspace (Gradio): cited chat, graph explorer, facts table, uploads."""
         import sys
@@ -33,6 +35,7 @@ def register(app: typer.Typer) -> None:
 
         settings = Settings.load(config, overrides={
             "index_dir": index, "corpus_dir": corpus, "llm": llm, "llm_base_url": llm_base_url, "llm_model": llm_model,
+            "store": store,
         })
         if host not in {"127.0.0.1", "localhost", "::1"}:
             sys.stderr.write(f"kgqa: warning: serving on {host}; anyone who can reach it can read and upload documents\n")
@@ -41,5 +44,6 @@ def register(app: typer.Typer) -> None:
             sys.stderr.write(f"kgqa: {msg}\n")
 
         qa = open_qa(settings, progress=sys.stderr.isatty(), say=say)
-        sys.stderr.write(f"kgqa: serving {len(qa.index.docs)} documents on http://{host}:{port} (Ctrl+C to stop)\n")
+        sys.stderr.write(f"kgqa: serving {len(qa.index.docs)} documents from {qa.store.label} on http://{host}:{port} "
+                         "(Ctrl+C to stop)\n")
         launch(qa, settings, host=host, port=port, block=True, uploads_dir=uploads, concurrency=concurrency, quiet=True)
