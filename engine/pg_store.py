@@ -102,10 +102,13 @@ class PgStore:
     def _fail(self, what: str, exc: Exception) -> StoreError:
         return StoreError(f"{what} the PostgreSQL store {self.label}: {scrub(str(exc).strip(), self.url)}")
 
-    def connect(self, autocommit: bool = False) -> psycopg.Connection[Any]:
-        """A new connection (not pooled), with a clear :class:`StoreError` when the server cannot be reached."""
+    def connect(self, autocommit: bool = False, name: str = "kgqa") -> psycopg.Connection[Any]:
+        """A new connection (not pooled), with a clear :class:`StoreError` when the server cannot be reached.
+
+        ``name`` is its ``application_name`` (``pg_stat_activity`` shows which kgqa process does what).
+        """
         try:
-            return psycopg.connect(self.url, autocommit=autocommit, connect_timeout=10)
+            return psycopg.connect(self.url, autocommit=autocommit, connect_timeout=10, application_name=name)
         except (psycopg.Error, ValueError) as exc:  # ValueError: a malformed connection string
             raise self._fail("cannot connect to", exc) from None
 
@@ -202,7 +205,7 @@ class PgStore:
 
         The server releases it when the session ends, so a killed ingest never leaves it held.
         """
-        conn = self.connect(autocommit=True)
+        conn = self.connect(autocommit=True, name="kgqa-ingest")
         try:
             conn.execute("SELECT pg_advisory_lock(%s, %s)", (_LOCK_CLASS, _INGEST_LOCK))
             self._lock_conn = conn
@@ -260,7 +263,7 @@ class PgStore:
         dim = int(manifest["dim"])
         self._ensure_schema(dim)
         own = self._lock_conn is None
-        conn = self.connect() if own else self._lock_conn
+        conn = self.connect(name="kgqa-ingest") if own else self._lock_conn
         assert conn is not None
         try:
             register_vector(conn)  # the extension exists now (binary COPY of vectors needs the type)

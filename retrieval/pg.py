@@ -100,7 +100,7 @@ class PgVectorIndex:
         return sorted(((int(i), float(s)) for i, s in rows), key=lambda x: (-x[1], x[0]))
 
     def scores(self, query: Vector, ids: Sequence[int]) -> Vector:
-        """Inner products computed here from the stored rows (the same arithmetic as the file store)."""
+        """Inner products computed here from the stored rows (float32, as the file store; equal to ~1e-7)."""
         if len(ids) == 0:
             return np.zeros(0, dtype=np.float32)
         return np.asarray(self.vectors(ids) @ np.asarray(query, dtype=np.float32), dtype=np.float32)
