@@ -144,4 +144,19 @@ def register(app: typer.Typer) -> None:
         r = run_stores(times, store, work_dir, out, rounds, _say(quiet))
         print(summary_line(r) + f"; report: {Path(out or 'eval/reports') / 'stores.md'}")
 
+    @bench.command("lexical")
+    def lexical(
+        store: Annotated[str | None, typer.Option("--store", help="PostgreSQL store to use (an empty database); "
+                                                  "default: a temporary local server.")] = None,
+        work_dir: WorkOpt = None,
+        out: OutOpt = None,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """In-database keyword search (BM25 tables vs tsvector) against bm25s: ranking agreement and gold figures."""
+        from eval.bench_lexical import run_lexical
+
+        r = run_lexical(store, work_dir, out, _say(quiet))
+        acc = {k: round(v["accuracy"] or 0.0, 3) for k, v in r["gold"].items()}
+        print(f"lexical: gold accuracy {acc}; report: {Path(out or 'eval/reports') / 'stores-lexical.md'}")
+
     app.add_typer(bench, name="bench")
