@@ -13,7 +13,7 @@ DenseIndex    retrieval.dense (FAISS flat IP, NumPy)       pgvector
 LexicalIndex  retrieval.lexical.BM25Index (bm25s)          PostgreSQL
 DocumentStore retrieval.store.RetrievalIndex               PostgreSQL tables
 GraphStore    kg.store.GraphStore (NetworkX + JSON)        PostgreSQL tables
-Extractor     kg.extract (rules + spaCy)                   kg.llm_extract (LLM, verified)
+Extractor     kg.extract.RuleExtractor (rules + spaCy)     kg.llm_extract.LLMExtractor (verified)
 Answerer      engine.answer.OfflineAnswerer                engine.llm_answer.LLMAnswerer
 ChatModel     -                                            engine.llm (llama-index OpenAILike/Ollama)
 ============  ===========================================  ==================================

@@ -11,9 +11,12 @@ Used by the graph pipeline when ``settings.llm_extract`` is on (and an LLM is co
     entities, facts = resolve(rule_extractions + extra)
     # or: ready entities and facts of the LLM alone
     entities, facts, stats = llm_extract(llm, docs, units)
+    # or: as a core.interfaces.Extractor, one document at a time (stats add up on the object)
+    extractor = LLMExtractor(llm, deadline_s=600)
+    ex = extractor.extract(doc, units)
 
-**Inputs.** ``docs``: the :class:`~core.types.Document` objects (a sequence, or a mapping
-``id -> Document``; anything with ``id``, ``raw`` and ``title``). ``units``: the
+**Inputs.** ``docs``: the :class:`~core.types.Document` (or :class:`~core.types.DocRecord`)
+objects, a sequence or a mapping ``id -> Document``; their ``id``, ``raw`` and ``title`` are read. ``units``: the
 :class:`~core.types.Unit` list of those documents (other documents' units are ignored).
 
 **What the LLM sees.** Consecutive units of one document, up to ``batch_chars`` characters per
@@ -59,10 +62,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from core.interfaces import ChatModel
+from core.errors import ConfigError
+from core.interfaces import ChatModel, Extraction
+from core.normalize import normalize
 from core.safety import quote_data
-from core.types import Document, Entity, Evidence, Fact, Unit
+from core.types import DocRecord, Document, Entity, Fact, Unit
 from core.values import Value, find_values, same_number
+from kg.resolve import resolve
+
+SourceDoc = Document | DocRecord  # what is read: ``id``, ``raw`` and ``title``
 
 ENTITY_TYPES = ("Company", "Segment", "Product", "Person", "Technology", "Metric", "Scenario", "Indicator")
 RELATION_TYPES = (
@@ -92,7 +100,7 @@ Rules:
 
 def llm_extract(
     llm: ChatModel,
-    docs: Sequence[Document] | Mapping[str, Document],
+    docs: Sequence[SourceDoc] | Mapping[str, SourceDoc],
     units: Sequence[Unit],
     **options: Any,
 ) -> tuple[list[Entity], list[Fact], dict[str, Any]]:
@@ -102,7 +110,7 @@ def llm_extract(
     :func:`kg.resolve.resolve` (same ids as the rule-based graph); evidence is as documented.
     """
     extractions, stats = llm_extractions(llm, docs, units, **options)
-    entities, facts = _resolve(extractions)
+    entities, facts = resolve(extractions)
     for f in facts:
         f.attrs.setdefault("source", "llm")
     for e in entities:
@@ -114,7 +122,7 @@ def llm_extract(
 
 def llm_extractions(
     llm: ChatModel,
-    docs: Sequence[Document] | Mapping[str, Document],
+    docs: Sequence[SourceDoc] | Mapping[str, SourceDoc],
     units: Sequence[Unit],
     *,
     batch_chars: int = 3000,
@@ -123,53 +131,105 @@ def llm_extractions(
     deadline_s: float | None = None,
     call_timeout_s: float | None = None,
     say: Callable[[str], None] | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[list[Extraction], dict[str, Any]]:
     """Per-document extraction dicts in the format of :func:`kg.extract.extract_document`
     (``{"doc", "focus", "mentions", "facts"}``, ``ev = [doc, start, end, text]``), verified.
 
-    ``deadline_s`` bounds the whole run (remaining batches are skipped and counted);
-    ``call_timeout_s`` bounds one call (default: the client's own timeout, plus a margin).
+    The options are those of :class:`LLMExtractor`; ``deadline_s`` bounds the whole run.
+    Documents with nothing kept are left out.
     """
-    if evidence not in ("unit", "quote"):
-        raise ValueError("evidence must be 'unit' or 'quote'")
-    doc_map = dict(docs) if isinstance(docs, Mapping) else {d.id: d for d in docs}
-    stats: dict[str, Any] = {
+    extractor = LLMExtractor(llm, batch_chars=batch_chars, min_quote_chars=min_quote_chars, evidence=evidence,
+                             deadline_s=deadline_s, call_timeout_s=call_timeout_s, say=say)
+    return extractor.extract_many(docs, units), extractor.stats
+
+
+def new_stats() -> dict[str, Any]:
+    """Zero counts of every outcome (see module docstring)."""
+    return {
         "batches": 0, "failed_batches": 0, "malformed_batches": 0, "skipped_batches": 0, "proposed": 0,
         "kept_facts": 0, "kept_entities": 0, "discarded_evidence": 0, "discarded_schema": 0,
         "discarded_name": 0, "discarded_value": 0, "errors": [],
     }
-    by_doc: dict[str, list[Unit]] = {}
-    for u in units:
-        if u.doc in doc_map:
-            by_doc.setdefault(u.doc, []).append(u)
-    t_end = time.monotonic() + deadline_s if deadline_s else None
-    per_call = call_timeout_s or float(llm.timeout_s) + 5.0
-    out: list[dict[str, Any]] = []
-    for doc_id, doc_units in by_doc.items():
-        doc = doc_map[doc_id]
-        ex: dict[str, Any] = {"doc": doc_id, "focus": None, "mentions": [], "facts": [], "source": "llm"}
-        for batch in _batches(sorted(doc_units, key=lambda u: u.start), batch_chars):
-            if t_end is not None and time.monotonic() >= t_end:
+
+
+class LLMExtractor:
+    """LLM-assisted extraction as a :class:`core.interfaces.Extractor`: one document per
+    :meth:`extract` call, ``stats`` adding up over the calls.
+
+    ``deadline_s`` bounds all calls of one extractor together, from its first call (remaining
+    batches are skipped and counted); ``call_timeout_s`` bounds one call (default: the client's own
+    timeout, plus a margin). ``say`` hears one progress line per document.
+    """
+
+    version = "llm-1"
+
+    def __init__(
+        self,
+        llm: ChatModel,
+        *,
+        batch_chars: int = 3000,
+        min_quote_chars: int = 8,
+        evidence: str = "unit",
+        deadline_s: float | None = None,
+        call_timeout_s: float | None = None,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
+        if evidence not in ("unit", "quote"):
+            raise ConfigError("evidence must be 'unit' or 'quote'")
+        self.llm = llm
+        self.batch_chars = batch_chars
+        self.min_quote_chars = min_quote_chars
+        self.evidence = evidence
+        self.deadline_s = deadline_s
+        self.per_call = call_timeout_s or float(llm.timeout_s) + 5.0
+        self.say = say
+        self.stats = new_stats()
+        self._t_end: float | None = None
+        self._started = False
+
+    def extract(self, doc: SourceDoc, units: Sequence[Unit]) -> Extraction:
+        """The verified proposals for ``doc`` (its units among ``units``), as one extraction dict."""
+        if not self._started:
+            self._started = True
+            self._t_end = time.monotonic() + self.deadline_s if self.deadline_s else None
+        stats = self.stats
+        ex: dict[str, Any] = {"doc": doc.id, "focus": None, "mentions": [], "facts": [], "source": "llm"}
+        doc_units = sorted((u for u in units if u.doc == doc.id), key=lambda u: u.start)
+        for batch in _batches(doc_units, self.batch_chars):
+            if self._t_end is not None and time.monotonic() >= self._t_end:
                 stats["skipped_batches"] += 1
                 continue
             stats["batches"] += 1
             try:
-                reply = _call(llm, _user_message(doc, batch), per_call)
+                reply = _call(self.llm, _user_message(doc, batch), self.per_call)
             except Exception as exc:  # timeouts, HTTP errors, rate limits: skip this batch
                 stats["failed_batches"] += 1
-                _error(stats, f"{doc_id}: {type(exc).__name__}: {' '.join(str(exc).split())[:120]}")
+                _error(stats, f"{doc.id}: {type(exc).__name__}: {' '.join(str(exc).split())[:120]}")
                 continue
             data = _parse_json(reply)
             if data is None:
                 stats["malformed_batches"] += 1
-                _error(stats, f"{doc_id}: reply is not a JSON object")
+                _error(stats, f"{doc.id}: reply is not a JSON object")
                 continue
-            _verify_batch(data, doc, batch, ex, stats, min_quote_chars, evidence)
-        if ex["mentions"] or ex["facts"]:
-            out.append(ex)
-        if say:
-            say(f"llm extraction: {doc_id}: {len(ex['facts'])} facts kept")
-    return out, stats
+            _BatchCheck(doc, batch, ex, stats, self.min_quote_chars, self.evidence).verify(data)
+        if self.say:
+            self.say(f"llm extraction: {doc.id}: {len(ex['facts'])} facts kept")
+        return ex
+
+    def extract_many(self, docs: Sequence[SourceDoc] | Mapping[str, SourceDoc], units: Sequence[Unit]) -> list[Extraction]:
+        """:meth:`extract` for every document that has units (in the order of ``units``), keeping
+        those with anything verified."""
+        doc_map = dict(docs) if isinstance(docs, Mapping) else {d.id: d for d in docs}
+        by_doc: dict[str, list[Unit]] = {}
+        for u in units:
+            if u.doc in doc_map:
+                by_doc.setdefault(u.doc, []).append(u)
+        out = []
+        for doc_id, doc_units in by_doc.items():
+            ex = self.extract(doc_map[doc_id], doc_units)
+            if ex["mentions"] or ex["facts"]:
+                out.append(ex)
+        return out
 
 
 # ---- verification ----------------------------------------------------------------------------------
@@ -193,8 +253,6 @@ def find_quote(raw: str, start: int, end: int, quote: str) -> tuple[int, int] | 
     p = seg.find(q)
     if p >= 0:
         return start + p, start + p + len(q)
-    from core.normalize import normalize
-
     local = normalize(seg)
     words = normalize(q).text.split()
     if not words:
@@ -206,104 +264,113 @@ def find_quote(raw: str, start: int, end: int, quote: str) -> tuple[int, int] | 
     return start + a, start + b
 
 
-def _verify_batch(data: dict[str, Any], doc: Any, batch: list[Unit], ex: dict[str, Any], stats: dict[str, Any],
-                  min_quote: int, evidence: str) -> None:
-    numbered = {k: u for k, u in enumerate(batch, 1)}
-    title = str(getattr(doc, "title", "") or "")
+class _BatchCheck:
+    """Verification of one batch's reply against the raw text; kept items go into ``ex``, every
+    outcome is counted in ``stats``."""
 
-    def locate(item: dict[str, Any]) -> tuple[Unit, int, int] | None:
+    def __init__(self, doc: SourceDoc, batch: list[Unit], ex: dict[str, Any], stats: dict[str, Any],
+                 min_quote: int, evidence: str) -> None:
+        self.doc, self.batch, self.ex, self.stats = doc, batch, ex, stats
+        self.min_quote, self.evidence = min_quote, evidence
+        self.numbered = {k: u for k, u in enumerate(batch, 1)}
+        self.title = str(doc.title or "")
+
+    def verify(self, data: dict[str, Any]) -> None:
+        for item in _items(data, "entities"):
+            self.stats["proposed"] += 1
+            self._count(self._entity(item))
+        for item in _items(data, "relations"):
+            self.stats["proposed"] += 1
+            self._count(self._relation(item))
+        for item in _items(data, "metrics"):
+            self.stats["proposed"] += 1
+            self._count(self._metric(item))
+
+    def _count(self, outcome: str) -> None:
+        self.stats[outcome] += 1
+
+    def locate(self, item: dict[str, Any]) -> tuple[Unit, int, int] | None:
+        """The unit and raw span of the item's evidence quote (its own unit first, then the batch's)."""
         quote = item.get("evidence")
-        if not isinstance(quote, str) or len(" ".join(quote.split())) < min_quote:
+        if not isinstance(quote, str) or len(" ".join(quote.split())) < self.min_quote:
             return None
-        first = numbered.get(_int(item.get("unit")))
-        for u in ([first] if first else []) + [u for u in batch if u is not first]:
-            span = find_quote(doc.raw, u.start, u.end, quote)
+        first = self.numbered.get(_int(item.get("unit")))
+        for u in ([first] if first else []) + [u for u in self.batch if u is not first]:
+            span = find_quote(self.doc.raw, u.start, u.end, quote)
             if span:
                 return u, span[0], span[1]
         return None
 
-    def ev(u: Unit, a: int, b: int) -> list[Any]:
-        s, e = (u.start, u.end) if evidence == "unit" else (a, b)
-        return [doc.id, s, e, doc.raw[s:e]]
+    def ev(self, u: Unit, a: int, b: int) -> list[Any]:
+        s, e = (u.start, u.end) if self.evidence == "unit" else (a, b)
+        return [self.doc.id, s, e, self.doc.raw[s:e]]
 
-    def named(name: Any, u: Unit, allow_title: bool = False) -> str | None:
+    def named(self, name: Any, u: Unit, allow_title: bool = False) -> str | None:
+        """The cleaned ``name`` if the unit (or, when allowed, the document title) contains it."""
         if not isinstance(name, str):
             return None
         n = _clean(name)
         if not n:
             return None
-        hay = _key(f"{u.text} {doc.raw[u.start:u.end]}")
-        if _key(n) in hay or (allow_title and _key(n) in _key(title)):
+        hay = _key(f"{u.text} {self.doc.raw[u.start:u.end]}")
+        if _key(n) in hay or (allow_title and _key(n) in _key(self.title)):
             return n
         return None
 
-    for item in _items(data, "entities"):
-        stats["proposed"] += 1
+    def _entity(self, item: dict[str, Any]) -> str:
         typ = _type(item.get("type"))
         if typ is None:
-            stats["discarded_schema"] += 1
-            continue
-        loc = locate(item)
+            return "discarded_schema"
+        loc = self.locate(item)
         if loc is None:
-            stats["discarded_evidence"] += 1
-            continue
+            return "discarded_evidence"
         u, a, b = loc
-        name = named(item.get("name"), u)
+        name = self.named(item.get("name"), u)
         if name is None:
-            stats["discarded_name"] += 1
-            continue
-        ex["mentions"].append({"name": name, "type": typ, "w": 1.0, "aliases": [],
-                               "attrs": {"source": "llm"}, "ev": ev(u, a, b)})
-        stats["kept_entities"] += 1
+            return "discarded_name"
+        self.ex["mentions"].append({"name": name, "type": typ, "w": 1.0, "aliases": [],
+                                    "attrs": {"source": "llm"}, "ev": self.ev(u, a, b)})
+        return "kept_entities"
 
-    for item in _items(data, "relations"):
-        stats["proposed"] += 1
+    def _relation(self, item: dict[str, Any]) -> str:
         pred = str(item.get("predicate") or "").strip().upper().replace(" ", "_")
         st, ot = _type(item.get("subject_type")), _type(item.get("object_type"))
         if pred not in RELATION_TYPES or st is None or ot is None:
-            stats["discarded_schema"] += 1
-            continue
-        loc = locate(item)
+            return "discarded_schema"
+        loc = self.locate(item)
         if loc is None:
-            stats["discarded_evidence"] += 1
-            continue
+            return "discarded_evidence"
         u, a, b = loc
-        s, o = named(item.get("subject"), u, allow_title=True), named(item.get("object"), u)
+        s, o = self.named(item.get("subject"), u, allow_title=True), self.named(item.get("object"), u)
         if s is None or o is None or _key(s) == _key(o):
-            stats["discarded_name"] += 1
-            continue
-        e = ev(u, a, b)
-        _mention(ex, s, st, e)
-        _mention(ex, o, ot, e)
-        ex["facts"].append({"s": s, "st": st, "p": pred, "o": o, "ot": ot, "ev": e,
-                            "attrs": {"source": "llm", "quote_span": [a, b]}})
-        stats["kept_facts"] += 1
+            return "discarded_name"
+        e = self.ev(u, a, b)
+        _mention(self.ex, s, st, e)
+        _mention(self.ex, o, ot, e)
+        self.ex["facts"].append({"s": s, "st": st, "p": pred, "o": o, "ot": ot, "ev": e,
+                                 "attrs": {"source": "llm", "quote_span": [a, b]}})
+        return "kept_facts"
 
-    for item in _items(data, "metrics"):
-        stats["proposed"] += 1
+    def _metric(self, item: dict[str, Any]) -> str:
         st = _type(item.get("subject_type") or "Company")
         metric = " ".join(str(item.get("metric") or "").lower().split()).strip(" .:;")
         if st is None or not metric or len(metric) > 60:
-            stats["discarded_schema"] += 1
-            continue
-        loc = locate(item)
+            return "discarded_schema"
+        loc = self.locate(item)
         if loc is None:
-            stats["discarded_evidence"] += 1
-            continue
+            return "discarded_evidence"
         u, a, b = loc
-        s = named(item.get("subject"), u, allow_title=True)
+        s = self.named(item.get("subject"), u, allow_title=True)
         if s is None:
-            stats["discarded_name"] += 1
-            continue
-        v = _verified_value(item.get("value"), doc.raw[a:b])
+            return "discarded_name"
+        v = _verified_value(item.get("value"), self.doc.raw[a:b])
         if v is None:
-            stats["discarded_value"] += 1
-            continue
+            return "discarded_value"
         qual = item.get("qualifier") if item.get("qualifier") in QUALIFIERS else None
         qual = qual or v.qualifier or ("range" if v.high is not None else None)
-        e = ev(u, a, b)
-        _mention(ex, s, st, e)
-        _mention(ex, metric, "Metric", e)
+        e = self.ev(u, a, b)
+        _mention(self.ex, s, st, e)
+        _mention(self.ex, metric, "Metric", e)
         attrs: dict[str, Any] = {"source": "llm", "quote_span": [a, b]}
         if v.of is not None:
             attrs["of"] = v.of
@@ -311,8 +378,8 @@ def _verify_batch(data: dict[str, Any], doc: Any, batch: list[Unit], ex: dict[st
                 "value": v.value, "value_high": v.high, "unit": v.unit or None,
                 "period": _period(item.get("period"), f"{u.text} {u.section}"), "qualifier": qual,
                 "surface": v.surface, "ev": e, "attrs": attrs}
-        ex["facts"].append({k: x for k, x in fact.items() if x is not None})
-        stats["kept_facts"] += 1
+        self.ex["facts"].append({k: x for k, x in fact.items() if x is not None})
+        return "kept_facts"
 
 
 def _verified_value(value: Any, quote: str) -> Value | None:
@@ -363,8 +430,8 @@ def _batches(units: list[Unit], batch_chars: int) -> Iterable[list[Unit]]:
         yield batch
 
 
-def _user_message(doc: Any, batch: list[Unit]) -> str:
-    lines = [f"DOCUMENT: {quote_data(getattr(doc, 'title', '') or doc.id)}", ""]
+def _user_message(doc: SourceDoc, batch: list[Unit]) -> str:
+    lines = [f"DOCUMENT: {quote_data(doc.title or doc.id)}", ""]
     for k, u in enumerate(batch, 1):
         sec = f"section: {quote_data(u.section)}\n" if u.section else ""
         lines.append(f"<<<UNIT {k}>>>\n{sec}text: {quote_data(doc.raw[u.start:u.end])}\n<<<END UNIT {k}>>>")
@@ -427,38 +494,3 @@ def _mention(ex: dict[str, Any], name: str, typ: str, ev: list[Any]) -> None:
 def _error(stats: dict[str, Any], msg: str) -> None:
     if len(stats["errors"]) < 5:
         stats["errors"].append(msg)
-
-
-def _resolve(extractions: list[dict[str, Any]]) -> tuple[list[Entity], list[Fact]]:
-    """Entities and facts with the resolver's ids (a simple local merge if ``kg.resolve`` is absent)."""
-    try:
-        from kg.resolve import resolve
-    except ImportError:
-        return _simple_resolve(extractions)
-    return resolve(extractions)
-
-
-def _simple_resolve(extractions: list[dict[str, Any]]) -> tuple[list[Entity], list[Fact]]:
-    def slug(name: str) -> str:
-        return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x"
-
-    ents: dict[str, Entity] = {}
-    ids: dict[tuple[str, str], str] = {}
-    for ex in extractions:
-        for m in ex["mentions"]:
-            eid = f"{m['type'].lower()}:{slug(m['name'])}"
-            ids[(m["name"], m["type"])] = eid
-            e = ents.setdefault(eid, Entity(eid, m["type"], m["name"], attrs={"source": "llm"}))
-            evd = Evidence(*m["ev"])
-            if evd not in e.evidence:
-                e.evidence.append(evd)
-    facts: list[Fact] = []
-    for ex in extractions:
-        for f in ex["facts"]:
-            facts.append(Fact(
-                subject=ids[(f["s"], f["st"])], predicate=f["p"], object=ids.get((f["o"], f["ot"])) if f.get("o") else None,
-                metric=f.get("metric"), value=f.get("value"), value_high=f.get("value_high"), unit=f.get("unit"),
-                period=f.get("period"), qualifier=f.get("qualifier"), surface=f.get("surface"),
-                attrs=dict(f.get("attrs") or {}), evidence=[Evidence(*f["ev"])],
-            ))
-    return list(ents.values()), facts

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings
-from core.interfaces import ChatModel, GraphStore
+from core.interfaces import ChatModel, Extraction, Extractor, GraphStore
 from core.types import Document, Unit
-from kg.extract import EXTRACT_VERSION, extract_document
-from kg.llm_extract import llm_extractions
+from kg.extract import EXTRACT_VERSION, RuleExtractor
+from kg.llm_extract import LLMExtractor
 from kg.resolve import resolve
 from kg.store import NetworkXGraphStore
 
@@ -27,13 +27,15 @@ log = logging.getLogger(__name__)
 
 CACHE_DIR = "kg_cache"
 GRAPH_FILE = "graph.json"
+LLM_DEADLINE_S = 600.0  # bounds all LLM extraction calls of one build
 
 
 def _cache_path(root: Path, sha: str) -> Path:
     return root / CACHE_DIR / f"{sha}.json"
 
 
-def _read_cache(root: Path | None, doc: Document) -> dict[str, Any] | None:
+def _read_cache(root: Path | None, doc: Document, version: str) -> Extraction | None:
+    """The cached extraction of ``doc`` under ``root`` if it was made by extractor ``version``."""
     if root is None:
         return None
     p = _cache_path(Path(root), doc.sha256)
@@ -41,7 +43,7 @@ def _read_cache(root: Path | None, doc: Document) -> dict[str, Any] | None:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if data.get("version") != EXTRACT_VERSION or data.get("sha256") != doc.sha256:
+    if str(data.get("version")) != version or data.get("sha256") != doc.sha256:
         return None
     data["doc"] = doc.id  # a renamed but identical file keeps its extraction
     for m in data["mentions"]:
@@ -61,9 +63,11 @@ def _write_json(path: Path, obj: Any) -> None:
 
 def extract_all(
     docs: list[Document], units: list[Unit], previous: Path | None = None, unchanged: set[str] | None = None,
-    cache_dir: Path | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """Extraction results for every document, and how many came from the cache."""
+    cache_dir: Path | None = None, extractor: Extractor | None = None,
+) -> tuple[list[Extraction], int]:
+    """Extraction results for every document (by ``extractor``, the rule-based one by default),
+    and how many came from the cache."""
+    extractor = extractor or RuleExtractor()
     unchanged = unchanged or set()
     by_doc: dict[str, list[Unit]] = {}
     for u in units:
@@ -71,9 +75,9 @@ def extract_all(
     out = []
     reused = 0
     for d in docs:
-        data = _read_cache(previous, d) if d.id in unchanged else None
+        data = _read_cache(previous, d, extractor.version) if d.id in unchanged else None
         if data is None:
-            data = extract_document(d, by_doc.get(d.id, []))
+            data = extractor.extract(d, by_doc.get(d.id, []))
         else:
             reused += 1
         if cache_dir is not None:
@@ -96,10 +100,16 @@ def check_evidence(store: GraphStore, docs: list[Document]) -> int:
 def build_store(docs: list[Document], units: list[Unit], previous: Path | None = None,
                 unchanged: set[str] | None = None, cache_dir: Path | None = None,
                 settings: Settings | None = None, stats: dict[str, Any] | None = None,
-                chat: ChatModel | None = None) -> tuple[NetworkXGraphStore, int]:
-    extractions, reused = extract_all(docs, units, previous, unchanged, cache_dir)
+                chat: ChatModel | None = None, extractor: Extractor | None = None) -> tuple[NetworkXGraphStore, int]:
+    """The resolved graph of ``docs`` and how many extractions came from the cache.
+
+    ``extractor`` reads each document (default: :class:`~kg.extract.RuleExtractor`); ``chat``
+    proposes extra facts when ``settings.llm_extract`` is on (verified by :mod:`kg.llm_extract`).
+    """
+    extractions, reused = extract_all(docs, units, previous, unchanged, cache_dir, extractor)
     if settings is not None and settings.llm_extract and chat is not None:
-        extra, llm_stats = _llm_extractions(docs, units, previous, unchanged or set(), cache_dir, chat)
+        llm = LLMExtractor(chat, deadline_s=LLM_DEADLINE_S)
+        extra, llm_stats = _llm_extractions(docs, units, previous, unchanged or set(), cache_dir, llm)
         extractions += extra
         if stats is not None:
             stats["llm_extract"] = llm_stats
@@ -123,6 +133,7 @@ def build_graph(
     unchanged: set[str],
     settings: Settings,
     chat: ChatModel | None = None,
+    extractor: Extractor | None = None,
 ) -> dict[str, Any]:
     """Extract, resolve and write ``out_dir/graph.json``; return counts for the manifest.
 
@@ -131,7 +142,7 @@ def build_graph(
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     extra_stats: dict[str, Any] = {}
-    store, reused = build_store(docs, units, previous, unchanged, out_dir, settings, extra_stats, chat)
+    store, reused = build_store(docs, units, previous, unchanged, out_dir, settings, extra_stats, chat, extractor)
     bad = check_evidence(store, docs)
     if bad:
         log.warning("%d evidence spans do not match their text", bad)
@@ -147,13 +158,13 @@ def build_graph(
 
 def _llm_extractions(
     docs: list[Document], units: list[Unit], previous: Path | None, unchanged: set[str],
-    cache_dir: Path | None, chat: ChatModel,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    cache_dir: Path | None, llm: LLMExtractor,
+) -> tuple[list[Extraction], dict[str, Any]]:
     """LLM-proposed facts (verified against the text by kg.llm_extract), cached per document hash.
 
     Only new or changed documents are sent to the endpoint; unchanged ones reuse the cache.
     """
-    out: list[dict[str, Any]] = []
+    out: list[Extraction] = []
     todo: list[Document] = []
     for d in docs:
         name = f"llm-{d.sha256}.json"
@@ -168,8 +179,8 @@ def _llm_extractions(
     stats: dict[str, Any] = {"documents_sent": len(todo)}
     if todo:
         wanted = {d.id for d in todo}
-        extra, llm_stats = llm_extractions(chat, todo, [u for u in units if u.doc in wanted], deadline_s=600)
-        stats.update(llm_stats)
+        extra = llm.extract_many(todo, [u for u in units if u.doc in wanted])
+        stats.update(llm.stats)
         by_doc: dict[str, list[dict[str, Any]]] = {}
         for e in extra:
             by_doc.setdefault(str(e.get("doc", "")), []).append(e)

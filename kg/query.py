@@ -270,22 +270,9 @@ def _multi_hop(store: GraphStore, q: str, links: list[Link]) -> GraphHit | None:
     if len(group) < 2:
         return None
     crit_q = first[sup.end() :] if _tokens(first[sup.end() :]) else first
-    # candidate criterion facts: per metric name, each entity's best-fitting fact
-    by_metric: dict[str, dict[str, tuple[float, Fact]]] = {}
-    for e in group:
-        for f in store.facts(e.id, predicate="HAS_METRIC"):
-            if f.subject != e.id or (f.value is None and not f.attrs.get("value")):
-                continue
-            sc = _fact_score(f, crit_q)
-            key = norm_key(f.metric or "")
-            cur = by_metric.setdefault(key, {}).get(e.id)
-            if cur is None or sc > cur[0]:
-                by_metric[key][e.id] = (sc, f)
-    ranked = sorted(((sum(x[0] for x in per.values()) / len(per), len(per), k) for k, per in by_metric.items()
-                     if len(per) >= 2), reverse=True)
-    if not ranked or ranked[0][0] < 0.5:
+    per = _criterion(store, group, crit_q)
+    if per is None:
         return None
-    per = by_metric[ranked[0][2]]
     lowest = bool(re.search(r"\b(?:least|lowest|smallest|fewest)\b", sup.group(0), re.I))
     scored: list[tuple[float, Entity, Fact]] = []
     for eid, (_, f) in per.items():
@@ -332,6 +319,27 @@ def _multi_hop(store: GraphStore, q: str, links: list[Link]) -> GraphHit | None:
     if crit_fact.value is None or (crit_fact is not value_fact and crit_val not in text):
         text += f"; {crit_label}: {crit_val}"  # a rating, or a criterion value not shown yet
     return GraphHit("multi_hop", text, val, facts, 0.8)
+
+
+def _criterion(store: GraphStore, group: list[Entity], crit_q: str) -> dict[str, tuple[float, Fact]] | None:
+    """The criterion of a superlative: of the metrics (or ratings) at least two entities of
+    ``group`` have, the one that best fits ``crit_q`` on average, as each entity's best-fitting
+    ``(score, fact)``; ``None`` when no metric fits well enough."""
+    by_metric: dict[str, dict[str, tuple[float, Fact]]] = {}
+    for e in group:
+        for f in store.facts(e.id, predicate="HAS_METRIC"):
+            if f.subject != e.id or (f.value is None and not f.attrs.get("value")):
+                continue
+            sc = _fact_score(f, crit_q)
+            key = norm_key(f.metric or "")
+            cur = by_metric.setdefault(key, {}).get(e.id)
+            if cur is None or sc > cur[0]:
+                by_metric[key][e.id] = (sc, f)
+    ranked = sorted(((sum(x[0] for x in per.values()) / len(per), len(per), k) for k, per in by_metric.items()
+                     if len(per) >= 2), reverse=True)
+    if not ranked or ranked[0][0] < 0.5:
+        return None
+    return by_metric[ranked[0][2]]
 
 
 def _share_base(f: Fact) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.types import Entity, Evidence, Fact
@@ -73,47 +74,73 @@ class _UF:
             self.parent[rb] = ra
 
 
+@dataclass
+class _Mentions:
+    """Everything the mentions of all documents say, by normalised name key."""
+
+    weights: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))  # key -> type weights
+    names: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))  # key -> surface forms
+    evidence: dict[str, list[list[Any]]] = field(default_factory=lambda: defaultdict(list))
+    attrs: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+    alias_of: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    person_company: dict[str, str] = field(default_factory=dict)  # person key -> focus of their document
+    uf: _UF = field(default_factory=_UF)
+
+    def typ(self, k: str) -> str:
+        c = self.weights.get(k)
+        return c.most_common(1)[0][0] if c else ""
+
+
 def resolve(extractions: list[dict[str, Any]]) -> tuple[list[Entity], list[Fact]]:
     """Merge per-document extraction results into entities and facts with entity ids."""
-    weights: dict[str, Counter[str]] = defaultdict(Counter)
-    names: dict[str, Counter[str]] = defaultdict(Counter)
-    evidence: dict[str, list[list[Any]]] = defaultdict(list)
-    attrs: dict[str, dict[str, Any]] = defaultdict(dict)
-    alias_of: dict[str, set[str]] = defaultdict(set)
-    person_company: dict[str, str] = {}
-    uf = _UF()
+    ms = _collect(extractions)
+    _merge_aliases(ms)
+    _merge_companies_and_products(ms)
+    _merge_spellings(ms)
+    entities, key_to_id = _entities(ms)
+    return entities, _facts(extractions, key_to_id, ms.uf)
+
+
+def _collect(extractions: list[dict[str, Any]]) -> _Mentions:
+    ms = _Mentions()
     for ex in extractions:
         focus = ex.get("focus")
         for m in ex["mentions"]:
             k = norm_key(m["name"])
             if not k:
                 continue
-            uf.find(k)
-            weights[k][m["type"]] += float(m["w"])
-            names[k][m["name"]] += 1
-            evidence[k].append(m["ev"])
-            attrs[k].update({a: b for a, b in (m.get("attrs") or {}).items() if b is not None})
+            ms.uf.find(k)
+            ms.weights[k][m["type"]] += float(m["w"])
+            ms.names[k][m["name"]] += 1
+            ms.evidence[k].append(m["ev"])
+            ms.attrs[k].update({a: b for a, b in (m.get("attrs") or {}).items() if b is not None})
             if m["type"] == "Person" and focus:
-                person_company.setdefault(k, focus)
+                ms.person_company.setdefault(k, focus)
             for a in m.get("aliases", []):
                 ak = norm_key(a)
                 if ak and ak != k:
-                    alias_of[k].add(a)
-                    names[ak][a] += 0  # known surface
-                    uf.find(ak)
-    keys = list(weights)
+                    ms.alias_of[k].add(a)
+                    ms.names[ak][a] += 0  # known surface
+                    ms.uf.find(ak)
+    return ms
 
-    def typ(k: str) -> str:
-        c = weights.get(k)
-        return c.most_common(1)[0][0] if c else ""
 
-    # explicit aliases
-    for k, al in alias_of.items():
+def _merge_aliases(ms: _Mentions) -> None:
+    """Explicit aliases join their entity, unless the alias is a heavier entity of another type."""
+    typ, weights = ms.typ, ms.weights
+    for k, al in ms.alias_of.items():
         for a in al:
             ak = norm_key(a)
             if ak in weights and typ(ak) not in ("", typ(k)) and weights[ak][typ(ak)] > weights[k][typ(k)]:
                 continue
-            uf.union(k, ak)
+            ms.uf.union(k, ak)
+
+
+def _merge_companies_and_products(ms: _Mentions) -> None:
+    """Suffixed company / bare name; one-word company / its only two-word extension;
+    "<Company> <Product>" / "<Product>"."""
+    typ, weights, uf = ms.typ, ms.weights, ms.uf
+    keys = list(weights)
     suffixes = {s.lower().rstrip(".") for s in lx.company_suffixes()}
     companies = [k for k in keys if typ(k) == "Company"]
     for k in companies:
@@ -135,6 +162,12 @@ def resolve(extractions: list[dict[str, Any]]) -> tuple[list[Entity], list[Fact]
                 rest = k[len(c) + 1 :]
                 if rest in weights and typ(rest) in ("Product", "Technology", "Company", ""):
                     uf.union(k, rest)
+
+
+def _merge_spellings(ms: _Mentions) -> None:
+    """Singular/plural forms and near-identical spellings of one type (people excepted)."""
+    typ, uf = ms.typ, ms.uf
+    keys = list(ms.weights)
     by_plural: dict[tuple[str, str], list[str]] = defaultdict(list)
     for k in keys:
         by_plural[(_plural_key(k), typ(k))].append(k)
@@ -153,60 +186,62 @@ def resolve(extractions: list[dict[str, Any]]) -> tuple[list[Entity], list[Fact]
                 if uf.find(a) != uf.find(b) and difflib.SequenceMatcher(None, a, b).ratio() >= 0.93:
                     uf.union(a, b)
 
+
+def _entities(ms: _Mentions) -> tuple[list[Entity], dict[str, str]]:
+    """One entity per merged group (in order of the group's smallest key), and every key's entity id."""
     groups: dict[str, list[str]] = defaultdict(list)
-    for k in list(uf.parent):
-        groups[uf.find(k)].append(k)
+    for k in list(ms.uf.parent):
+        groups[ms.uf.find(k)].append(k)
     key_to_id: dict[str, str] = {}
     entities: list[Entity] = []
     used_ids: set[str] = set()
-    for members in sorted(groups.values(), key=lambda ms: min(ms)):
-        real = [k for k in members if k in weights]
+    for members in sorted(groups.values(), key=lambda m: min(m)):
+        real = [k for k in members if k in ms.weights]
         if not real:
             continue
-        tw: Counter[str] = Counter()
-        for k in real:
-            tw.update(weights[k])
-        etype = tw.most_common(1)[0][0]
-        if tw.get("Person", 0) >= 2:
-            etype = "Person"
-        surfaces: Counter[str] = Counter()
+        e = _entity(ms, members, real, used_ids)
+        entities.append(e)
         for k in members:
-            surfaces.update({n: c + 1 for n, c in names[k].items()})
-        typed = [k for k in real if weights[k].get(etype)]
-        name = _canonical(typed or real, names, etype)
-        aliases = sorted({s for s in surfaces if s != name and norm_key(s) != norm_key(name)} |
-                         {s for s in surfaces if s != name and norm_key(s) == norm_key(name) and s.lower() != name.lower()})
-        base = slug(name)
-        eid = f"{etype.lower()}:{base}"
-        if etype == "Person":
-            comp = next((person_company[k] for k in real if k in person_company), None)
-            if comp:
-                eid = f"person:{slug(comp)}:{base}"
-        while eid in used_ids:
-            eid += "-2"
-        used_ids.add(eid)
-        evs = []
-        seen = set()
-        for k in real:
-            for ev in evidence[k]:
-                t = (ev[0], ev[1], ev[2])
-                if t not in seen:
-                    seen.add(t)
-                    evs.append(Evidence(ev[0], int(ev[1]), int(ev[2]), ev[3]))
-        evs.sort(key=lambda e: (e.doc, e.start))
-        at: dict[str, Any] = {}
-        for k in real:
-            at.update(attrs[k])
-        if etype == "Person":
-            comp = next((person_company[k] for k in real if k in person_company), None)
-            if comp:
-                at["company"] = comp
-        at["mentions"] = len(seen)
-        entities.append(Entity(eid, etype, name, aliases, evs[:MAX_EVIDENCE], at))
-        for k in members:
-            key_to_id[k] = eid
-    facts = _facts(extractions, key_to_id, uf)
-    return entities, facts
+            key_to_id[k] = e.id
+    return entities, key_to_id
+
+
+def _entity(ms: _Mentions, members: list[str], real: list[str], used_ids: set[str]) -> Entity:
+    """The entity of one group: ``members`` are its keys, ``real`` those that were mentioned."""
+    tw: Counter[str] = Counter()
+    for k in real:
+        tw.update(ms.weights[k])
+    etype = tw.most_common(1)[0][0]
+    if tw.get("Person", 0) >= 2:
+        etype = "Person"
+    surfaces: Counter[str] = Counter()
+    for k in members:
+        surfaces.update({n: c + 1 for n, c in ms.names[k].items()})
+    typed = [k for k in real if ms.weights[k].get(etype)]
+    name = _canonical(typed or real, ms.names, etype)
+    aliases = sorted({s for s in surfaces if s != name and norm_key(s) != norm_key(name)} |
+                     {s for s in surfaces if s != name and norm_key(s) == norm_key(name) and s.lower() != name.lower()})
+    comp = next((ms.person_company[k] for k in real if k in ms.person_company), None) if etype == "Person" else None
+    eid = f"person:{slug(comp)}:{slug(name)}" if comp else f"{etype.lower()}:{slug(name)}"
+    while eid in used_ids:
+        eid += "-2"
+    used_ids.add(eid)
+    evs = []
+    seen = set()
+    for k in real:
+        for ev in ms.evidence[k]:
+            t = (ev[0], ev[1], ev[2])
+            if t not in seen:
+                seen.add(t)
+                evs.append(Evidence(ev[0], int(ev[1]), int(ev[2]), ev[3]))
+    evs.sort(key=lambda e: (e.doc, e.start))
+    at: dict[str, Any] = {}
+    for k in real:
+        at.update(ms.attrs[k])
+    if comp:
+        at["company"] = comp
+    at["mentions"] = len(seen)
+    return Entity(eid, etype, name, aliases, evs[:MAX_EVIDENCE], at)
 
 
 def _canonical(keys: list[str], names: dict[str, Counter[str]], etype: str) -> str:

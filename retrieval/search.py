@@ -16,6 +16,7 @@ import numpy as np
 from core.config import Settings
 from core.interfaces import Embedder
 from core.types import Chunk, Passage, QuestionAnalysis, ScoredUnit, SearchResult
+from retrieval.embedding import query_embedder
 from retrieval.question import analyze
 from retrieval.store import RetrievalIndex
 
@@ -32,8 +33,6 @@ class Retriever:
     def encoder(self) -> Embedder:
         """The query encoder, loaded on first use (once per process)."""
         if self._encoder is None:
-            from retrieval.embedding import query_embedder
-
             self._encoder = query_embedder(self.settings.model)
         return self._encoder
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from core.config import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -27,9 +30,8 @@ def register(app: typer.Typer) -> None:
             "--store", help="postgresql://user@host/db (shared by several servers, docs/deploy.md) or a folder.")] = None,
     ) -> None:
         """Start the analyst workspace (Gradio): cited chat, graph explorer, facts table, uploads."""
-        import sys
-
-        from core.config import Settings
+        # Imported here, not at the top: they load the index stack and Gradio (seconds), and this
+        # module is imported by every ``kgqa`` command just to register ``serve``.
         from engine.qa import open_qa
         from ui.app import launch
 

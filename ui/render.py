@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.interfaces import DocumentStore
+from core.types import Citation, DocRecord, Evidence, Fact
 from core.values import format_value
 
 CONTEXT_CHARS = 900  # of surrounding text on each side of a cited span, in the evidence viewer
@@ -116,9 +118,9 @@ class Turn:
     streaming: bool = False  # an LLM answer still being written (checked sentences so far)
 
 
-def source_view(index: Any, c: Any) -> SourceView:
+def source_view(index: DocumentStore | None, c: Citation) -> SourceView:
     """Render citation ``c`` against ``index`` (its passage and its surrounding text)."""
-    doc = getattr(index, "docs", {}).get(c.doc)
+    doc = index.docs.get(c.doc) if index is not None else None
     raw = doc.raw if doc is not None else c.text
     start, end = (c.start, c.end) if doc is not None else (0, len(c.text))
     vs, ve = c.value_start, c.value_end
@@ -136,10 +138,10 @@ def source_view(index: Any, c: Any) -> SourceView:
     )
 
 
-def _chunk_range(index: Any, doc: str, start: int, end: int) -> tuple[int | None, int | None]:
+def _chunk_range(index: DocumentStore | None, doc: str, start: int, end: int) -> tuple[int | None, int | None]:
     """The raw range of the smallest retrieval chunk holding ``[start, end)``."""
     best: tuple[int, int] | None = None
-    for ch in getattr(index, "chunks", ()) or ():
+    for ch in index.chunks if index is not None else ():
         if ch.doc == doc and ch.start <= start and end <= ch.end and (
             best is None or ch.end - ch.start < best[1] - best[0]
         ):
@@ -259,7 +261,7 @@ def sources_html(turns: Sequence[Turn]) -> str:
     """The sources panel: an evidence viewer on top, then the citations of each answer.
 
     Only the latest answer's group is visible; clicking a marker of an earlier answer shows
-    that answer's group (client side, see ``app.SOURCES_JS``).
+    that answer's group (client side, see ``ui.tabs.ask.SOURCES_JS``).
     """
     out = [
         '<div class="kgqa-sources">',
@@ -290,14 +292,19 @@ def sources_html(turns: Sequence[Turn]) -> str:
 # ---- facts, evidence, documents ----------------------------------------------------------------
 
 
-def fact_value_text(f: Any) -> str:
-    """A metric fact's value for people: the surface form when known, else a formatted number."""
-    surface = getattr(f, "surface", None)
-    value = getattr(f, "value", None)
+def fact_value_text(f: Fact) -> str:
+    """A metric fact's value for people: its number formatted by unit (the surface form without one).
+
+    >>> fact_value_text(Fact("c:acme", "HAS_METRIC", metric="revenue", value=4.46e9, unit="USD", surface="$4.46B"))
+    '$4.46 billion'
+    >>> fact_value_text(Fact("c:acme", "HAS_METRIC", metric="headcount", surface="about 5,000"))
+    'about 5,000'
+    """
+    surface, value = f.surface, f.value
     if value is None:
         return str(surface or "")
-    unit = getattr(f, "unit", None) or ""
-    high = getattr(f, "value_high", None)
+    unit = f.unit or ""
+    high = f.value_high
     try:
         if unit in {"USD", "$"}:
             text = format_value("money", float(value), None if high is None else float(high))
@@ -314,20 +321,19 @@ def fact_value_text(f: Any) -> str:
     return text
 
 
-def evidence_html(index: Any, ev: Any, n: int | None = None) -> str:
+def evidence_html(index: DocumentStore | None, ev: Evidence, n: int | None = None) -> str:
     """One piece of evidence: where it is, and the passage with the span highlighted."""
-    doc_id = getattr(ev, "doc", "") or ""
-    start, end = int(getattr(ev, "start", 0) or 0), int(getattr(ev, "end", 0) or 0)
-    doc = getattr(index, "docs", {}).get(doc_id) if index is not None else None
+    doc_id, start, end = ev.doc, ev.start, ev.end
+    doc = index.docs.get(doc_id) if index is not None else None
     label = f'<span class="kgqa-n">[{n}]</span> ' if n is not None else ""
     if doc is None or not (0 <= start <= end <= len(doc.raw)):
-        text = getattr(ev, "text", "") or ""
+        text = ev.text
         return (
             f'<div class="kgqa-ev">{label}<span class="kgqa-where">{esc(doc_id)} · chars {start}–{end}</span>'
             f'<div class="kgqa-passage"><mark class="kgqa-span">{esc(text)}</mark></div></div>'
         )
     lo, hi = snap_window(doc.raw, start, end, PASSAGE_CHARS)
-    title = getattr(doc, "title", doc_id)
+    title = doc.title
     return (
         f'<div class="kgqa-ev">{label}<span class="kgqa-title">{esc(title)}</span> '
         f'<span class="kgqa-where">{esc(doc_id)} · chars {start}–{end}</span>'
@@ -340,7 +346,7 @@ def message_html(text: str, kind: str = "info") -> str:
     return f'<div class="kgqa-msg kgqa-msg-{esc(kind)}">{esc(text)}</div>'
 
 
-def document_html(doc: Any, limit: int = 200_000) -> str:
+def document_html(doc: DocRecord | None, limit: int = 200_000) -> str:
     """A whole document's raw text, escaped, for the document viewer."""
     if doc is None:
         return '<p class="kgqa-muted">Pick a document to read it.</p>'

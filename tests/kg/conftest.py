@@ -1,27 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from kg_docs import CORPUS, FIXTURES, load_docs
 
 from core.types import Document, Unit
 from kg.pipeline import build_store
-from retrieval.chunking import chunk_document
-from retrieval.documents import load_file
-
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "corpus"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def load_docs(paths: list[Path]) -> tuple[list[Document], list[Unit]]:
-    docs, units = [], []
-    for p in paths:
-        d = load_file(p, p.parent)
-        us, _ = chunk_document(d, len(units), 0)
-        docs.append(d)
-        units.extend(us)
-    return docs, units
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +27,16 @@ def fixture_store():
     docs, units = load_docs([FIXTURES / "haulmark-logistics.txt"])
     store, _ = build_store(docs, units)
     return store
+
+
+@pytest.fixture
+def make_doc(tmp_path: Path) -> Callable[[str], tuple[Document, list[Unit]]]:
+    """Load a small report written to a temporary file: ``make_doc(text) -> (document, units)``."""
+
+    def make(text: str, name: str = "report.txt") -> tuple[Document, list[Unit]]:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        docs, units = load_docs([path])
+        return docs[0], units
+
+    return make

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import spacy
+from kg_docs import FIXTURES, load_docs
 
+import kg.nlp
 from core.values import find_values
 from kg.pipeline import build_store
+from kg.query import graph_answer
 from kg.resolve import resolve
-
-from .conftest import FIXTURES, load_docs
 
 
 @pytest.mark.parametrize(
@@ -166,8 +168,6 @@ def test_different_company_report(fixture_store):
     ],
 )
 def test_fixture_graph_answers(fixture_store, question, kind, expect):
-    from kg.query import graph_answer
-
     hit = graph_answer(fixture_store, question)
     assert hit is not None and hit.kind == kind, hit
     assert hit.text == expect if kind == "list" else expect in hit.text
@@ -176,8 +176,6 @@ def test_fixture_graph_answers(fixture_store, question, kind, expect):
 
 @pytest.mark.parametrize("question", ["Who owns Haulmark?", "Who acquired Nordhaven?", "Why did Haulmark acquire Parcelwise?"])
 def test_fixture_relation_abstains(fixture_store, question):
-    from kg.query import graph_answer
-
     assert graph_answer(fixture_store, question) is None
 
 
@@ -191,10 +189,6 @@ def test_per_actor_arena(fixture_store):
 
 def test_now_owner_without_tagger(monkeypatch):
     """"X (now Y)" is an ownership cue even when no spaCy model (POS, NER) is available."""
-    import spacy
-
-    import kg.nlp
-
     monkeypatch.setattr(kg.nlp, "nlp", lambda: spacy.blank("en"))
     docs, units = load_docs([FIXTURES / "haulmark-logistics.txt"])
     store, _ = build_store(docs, units)

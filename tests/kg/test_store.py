@@ -8,14 +8,14 @@ import re
 
 import networkx as nx
 import pytest
+from kg_docs import FIXTURES, ROOT, load_docs
 
 from core.config import Settings
+from kg.evaluate import score_graph
 from kg.export import NODE_HEADER, REL_HEADER, export
 from kg.pipeline import build_graph, build_store
 from kg.query import graph_answer
 from kg.store import NetworkXGraphStore
-
-from .conftest import FIXTURES, ROOT, load_docs
 
 
 def test_save_load_round_trip(corpus_store, tmp_path):
@@ -134,8 +134,6 @@ def test_gold_scores(corpus_store):
     gold = ROOT / "eval" / "gold" / "graph.json"
     if not gold.exists():
         pytest.skip("no gold graph")
-    from kg.evaluate import score_graph
-
     s = score_graph(corpus_store, gold)
     assert s["entities"]["precision"] >= 0.85 and s["entities"]["recall"] >= 0.85
     assert s["relations"]["precision"] >= 0.75 and s["relations"]["recall"] >= 0.8

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ui_helpers import UPLOAD_LIMIT, Server, shot, watch_requests
 
-from ui.app import DEFAULT_MAX_NODES
+from ui.tabs.graph import DEFAULT_MAX_NODES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from core.config import Settings
+from core.types import Entity, Evidence, Fact
+from ui.workspace import Workspace
 
 CHROMIUM = Path(os.environ.get("KGQA_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
@@ -24,7 +27,7 @@ def free_port() -> int:
 @dataclass
 class Server:
     url: str
-    ws: Any
+    ws: Workspace
     demo: Any
     settings: Settings
     external: list[str] = field(default_factory=list)
@@ -48,3 +51,76 @@ def shot(page: Any, name: str, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# ---- HTML checks ------------------------------------------------------------------------------------
+
+EVIL = '<script>window.__x=1</script><img src=x onerror="window.__x=2">'
+
+
+class Tags(HTMLParser):
+    """Collects the tags and attributes of an HTML fragment, and the text inside <mark>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.depth = 0
+        self.marked: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "mark":
+            self.depth += 1
+            self.marked.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "mark":
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.marked[-1] += data
+
+
+def parse(fragment: str) -> Tags:
+    p = Tags()
+    p.feed(fragment)
+    p.close()
+    return p
+
+
+def assert_inert(fragment: str) -> None:
+    """No script, no img, no event handler attribute anywhere."""
+    p = parse(fragment)
+    names = {t for t, _ in p.tags}
+    assert not names & {"script", "img", "iframe", "object", "embed", "svg", "style"}, names
+    for _t, attrs in p.tags:
+        assert not [a for a in attrs if a.lower().startswith("on")], attrs
+
+
+# ---- a small graph ----------------------------------------------------------------------------------
+
+
+def ev(doc: str, text: str, start: int = 0) -> Evidence:
+    return Evidence(doc, start, start + len(text), text)
+
+
+def graph_records() -> tuple[list[Entity], list[Fact]]:
+    """Two companies, a product and a metric; two revenue values of Acme for FY2024 disagree."""
+    ents = [
+        Entity("c:acme", "Company", "Acme", ["ACME"], [ev("a.txt", "Acme is big.")]),
+        Entity("c:bolt", "Company", f"Bolt {EVIL}", [], [ev("a.txt", "Bolt too.")]),
+        Entity("p:widget", "Product", "Widget", [], []),
+        Entity("m:revenue", "Metric", "revenue", [], []),
+    ]
+    facts = [
+        Fact("c:acme", "COMPETES_WITH", "c:bolt", evidence=[ev("a.txt", "Acme competes with Bolt.")]),
+        Fact("c:bolt", "OFFERS", "p:widget", evidence=[ev("a.txt", "Bolt offers Widget.")]),
+        Fact("c:acme", "HAS_METRIC", "m:revenue", metric="revenue", value=5e6, unit="USD", period="FY2024",
+             surface="$5 million", evidence=[ev("a.txt", "Acme revenue was $5 million.", 10)]),
+        Fact("c:acme", "HAS_METRIC", "m:revenue", metric="revenue", value=7e6, unit="USD", period="FY2024",
+             surface="$7 million", evidence=[ev("b.txt", "Acme revenue was $7 million.", 20)]),
+        Fact("c:bolt", "HAS_METRIC", None, metric="margin", value=0.2, unit="%", period="FY2024",
+             evidence=[ev("b.txt", "Bolt margin 20%.")]),
+    ]
+    return ents, facts

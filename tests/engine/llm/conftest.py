@@ -15,6 +15,8 @@ from llm_data import INJECTION_DOC
 from llm_stub import Reply, StubLLM
 
 from core.config import Settings
+from engine.ingest import build_index
+from engine.qa import QA
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +40,6 @@ def llm_index(built_index: Path, settings: Settings, tmp_path_factory: pytest.Te
     A copy of the shared index gets the one new document incrementally (only its units are
     embedded), so this costs well under a second on top of the session build.
     """
-    from engine.ingest import build_index
-
     base = tmp_path_factory.mktemp("llm")
     shutil.copytree(built_index, base / "index", symlinks=True)
     docs = base / "docs"
@@ -51,9 +51,7 @@ def llm_index(built_index: Path, settings: Settings, tmp_path_factory: pytest.Te
 
 
 @pytest.fixture(scope="session")
-def llm_qa(llm_index: tuple[Path, Settings]):  # type: ignore[no-untyped-def]
-    from engine.qa import QA
-
+def llm_qa(llm_index: tuple[Path, Settings]) -> QA:
     index_dir, settings = llm_index
     return QA.load(index_dir, settings)
 

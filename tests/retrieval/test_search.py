@@ -1,0 +1,113 @@
+"""Hybrid retrieval on the session's real corpus index: exact matches, stage switches, RRF fusion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from core.config import Settings
+from core.types import SearchResult, Unit
+from retrieval.search import Retriever
+from retrieval.store import RetrievalIndex
+
+QUESTIONS = [
+    "What price did Twilio pay to acquire Segment?",
+    "Which AI voice agent vendors build end-to-end platforms?",
+    "What non-GAAP operating margin is management targeting for FY2025?",
+]
+
+
+@pytest.fixture(scope="module")
+def index(qa: Any) -> RetrievalIndex:
+    idx: RetrievalIndex = qa.index
+    return idx
+
+
+def retriever(index: RetrievalIndex, settings: Settings, **switches: bool) -> Retriever:
+    return Retriever(index, settings.with_values(dict(switches)))
+
+
+def sample_sentences(index: RetrievalIndex, n: int = 8) -> list[Unit]:
+    """``n`` sentences spread over the corpus, longer than ten words (distinctive enough to search for)."""
+    sents = [u for u in index.units if u.kind == "sentence" and len(u.text.split()) > 10]
+    step = max(1, len(sents) // n)
+    return sents[::step][:n]
+
+
+@pytest.mark.parametrize("switches", [{}, {"use_bm25": False}, {"use_dense": False}], ids=["hybrid", "dense", "bm25"])
+def test_a_sentence_searched_verbatim_is_the_top_unit(index: RetrievalIndex, settings: Settings,
+                                                      switches: dict[str, bool]) -> None:
+    r = retriever(index, settings, **switches)
+    for u in sample_sentences(index):
+        assert r.search(u.text).units[0].unit.id == u.id, u.text
+
+
+def test_bm25_alone_finds_the_sentences_chunk_without_loading_the_encoder(index: RetrievalIndex,
+                                                                          settings: Settings) -> None:
+    r = retriever(index, settings, use_dense=False, use_rescoring=False)
+    for u in sample_sentences(index):
+        res = r.search(u.text)
+        assert u.id in index.chunks[res.chunk_ids[0]].units, u.text
+        # without re-scoring, units inherit their chunk's rank, in document order within it
+        first = [x.unit.id for x in res.units if x.unit.chunk == res.units[0].unit.chunk]
+        assert first == sorted(first)
+    assert r._encoder is None  # neither stage needed the question's vector
+
+
+def _rrf(ranked: list[int], k: int) -> dict[int, float]:
+    return {cid: 1.0 / (k + rank + 1) for rank, cid in enumerate(ranked)}
+
+
+def _components(index: RetrievalIndex, settings: Settings, question: str) -> tuple[list[int], list[int]]:
+    """The dense and the BM25 chunk rankings the fusion starts from."""
+    qv = retriever(index, settings).embed(question)
+    dense = [cid for cid, _ in index.chunk_dense.search(qv, min(settings.dense_k, len(index.chunks)))]
+    bm = index.chunk_lexical.scores(question)
+    lexical = [int(c) for c in np.argsort(-bm)[: settings.bm25_k] if bm[c] > 0]
+    return dense, lexical
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_each_switch_leaves_one_ranking_and_both_fuse_by_reciprocal_rank(index: RetrievalIndex, settings: Settings,
+                                                                         question: str) -> None:
+    dense, lexical = _components(index, settings, question)
+    k = settings.top_k
+    assert retriever(index, settings, use_bm25=False).search(question).chunk_ids == dense[:k]
+    assert retriever(index, settings, use_dense=False).search(question).chunk_ids == lexical[:k]
+
+    fused: SearchResult = retriever(index, settings).search(question)
+    rd, rl = _rrf(dense, settings.rrf_k), _rrf(lexical, settings.rrf_k)
+    expected = {cid: rd.get(cid, 0.0) + rl.get(cid, 0.0) for cid in set(dense) | set(lexical)}
+    scores = [p.score for p in fused.passages]
+    assert [expected[c] for c in fused.chunk_ids] == pytest.approx(scores)
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] == pytest.approx(max(expected.values()))  # nothing better was left out
+    assert len(fused.chunk_ids) == k and len(set(fused.chunk_ids)) == k
+
+
+def test_a_chunk_only_one_ranking_finds_still_reaches_the_fusion(index: RetrievalIndex, settings: Settings) -> None:
+    question = QUESTIONS[0]
+    dense, lexical = _components(index, settings, question)
+    only_lexical = [c for c in lexical if c not in dense]
+    assert only_lexical  # (the corpus has more chunks than dense_k: each ranking finds some the other misses)
+    wide = retriever(index, settings).search(question, k=len(index.chunks))
+    assert set(only_lexical) <= set(wide.chunk_ids)
+    assert set(wide.chunk_ids) == set(dense) | set(lexical)
+
+
+def test_words_absent_from_the_corpus_find_nothing_by_bm25_but_something_by_meaning(index: RetrievalIndex,
+                                                                                  settings: Settings) -> None:
+    question = "zyxwvut qwertyuiop"
+    assert retriever(index, settings, use_dense=False).search(question).passages == []
+    assert len(retriever(index, settings, use_bm25=False).search(question).passages) == settings.top_k
+
+
+def test_result_carries_the_analysis_timings_and_scored_units(index: RetrievalIndex, settings: Settings) -> None:
+    res = retriever(index, settings).search(QUESTIONS[0], k=3)
+    assert res.question.answer_type == "amount" and len(res.passages) == 3
+    assert set(res.timings_ms) == {"embed", "retrieve", "rescore"}
+    scores = [x.score for x in res.units]
+    assert scores == sorted(scores, reverse=True)
+    assert all(-1.0 <= x.dense <= 1.0 and 0.0 <= x.lexical <= 1.0 and 0.0 <= x.chunk_prior <= 1.0 for x in res.units)

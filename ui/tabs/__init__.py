@@ -1,0 +1,1 @@
+"""One module per tab of the workspace: each builds its components and answers its events."""
