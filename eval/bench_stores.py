@@ -26,9 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from core.config import ROOT, Settings, set_offline_env
+from core.config import ROOT, Settings
 from core.safety import redact_url
-from eval.perf import gold_questions, latency_stats, peak_rss_mb, replicate
+from eval.perf import gold_questions, replicate
+from eval.perf_probe import RESULT, latency_stats, peak_rss_mb, serve
 
 REPORTS = ROOT / "eval" / "reports"
 Say = Callable[[str], None]
@@ -123,10 +124,7 @@ WORKERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    set_offline_env()
-    out = WORKERS[argv[0]](json.loads(argv[1]))
-    print("STORES-RESULT " + json.dumps(out, default=str), flush=True)
+    serve(WORKERS, argv)
 
 
 # ---- the driver ---------------------------------------------------------------------------------------
@@ -139,10 +137,10 @@ def worker(name: str, args: dict[str, Any], timeout: float = 7200) -> dict[str, 
     env.pop("KGQA_STORE", None)
     p = subprocess.run([sys.executable, "-m", "eval.bench_stores", name, json.dumps(args)], capture_output=True,
                        text=True, cwd=ROOT, env=env, timeout=timeout)
-    line = next((x for x in p.stdout.splitlines() if x.startswith("STORES-RESULT ")), None)
+    line = next((x for x in p.stdout.splitlines() if x.startswith(RESULT)), None)
     if p.returncode != 0 or line is None:
         raise RuntimeError(f"stores worker {name} failed (exit {p.returncode}): {p.stderr.strip()[-1500:]}")
-    return dict(json.loads(line[len("STORES-RESULT "):]))
+    return dict(json.loads(line[len(RESULT):]))
 
 
 def temporary_server(work: Path) -> tuple[Any, str]:

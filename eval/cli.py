@@ -1,14 +1,19 @@
 """``kgqa eval``: score kgqa on the gold question set (mounted by ``kgqa.cli`` via :func:`register`).
 
-Everything heavy is imported inside the command, so ``kgqa --help`` stays fast.
+The engine and the evaluation (numpy, the index, the metrics) are imported inside the command,
+so ``kgqa --help`` stays fast.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from core.config import ROOT, Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -31,9 +36,7 @@ def register(app: typer.Typer) -> None:
                                                   "report it side by side with the file store (OUT/stores.md).")] = None,
     ) -> None:
         """Evaluate answers, citations, retrieval and abstention on the gold set; write OUT/gold.json and gold.md."""
-        import sys
-
-        from core.config import ROOT, Settings
+        # the engine and the evaluation load numpy and friends: only when the command runs
         from engine.qa import QA
         from eval.gold_eval import GOLD_QA, evaluate, load_gold
         from eval.report import print_report, write_report
@@ -51,11 +54,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"no gold file at {gold_path}")
         questions = load_gold(gold_path)[:limit]
 
-        def say(msg: str) -> None:
-            if not quiet:
-                sys.stderr.write(f"kgqa eval: {msg}\n")
-                sys.stderr.flush()
-
+        say = progress("kgqa eval", quiet)
         overrides = {"index_dir": index} if index else {}
         settings = Settings.load(config, overrides=overrides)
         if store:  # side by side: the first run is the file store at index_dir, whatever KGQA_STORE says
@@ -97,6 +96,17 @@ def _side_by_side(settings: Any, store: str, questions: list[Any], report: dict[
     _, m = write_stores(cmp, out_dir)
     print(stores_markdown(cmp))
     print(f"side by side: {m}")
+
+
+def progress(prefix: str, quiet: bool) -> Callable[[str], None]:
+    """A ``say`` that writes ``PREFIX: message`` lines to stderr (nothing when ``quiet``)."""
+
+    def say(msg: str) -> None:
+        if not quiet:
+            sys.stderr.write(f"{prefix}: {msg}\n")
+            sys.stderr.flush()
+
+    return say
 
 
 def _f(x: float | None) -> str:
