@@ -27,6 +27,8 @@ def register(app: typer.Typer) -> None:
         llm_base_url: Annotated[str | None, typer.Option("--llm-base-url")] = None,
         llm_model: Annotated[str | None, typer.Option("--llm-model")] = None,
         api_only: Annotated[bool, typer.Option("--api-only", help="Serve only the JSON API (no Gradio UI).")] = False,
+        store: Annotated[str | None, typer.Option(
+            "--store", help="postgresql://user@host/db (shared by several servers, docs/deploy.md) or a folder.")] = None,
     ) -> None:
         """Start the analyst workspace (Gradio) and its JSON API at /api/v1 (docs at /api/v1/docs)."""
         # Imported here, not at the top: they load the index stack and Gradio (seconds), and this
@@ -35,6 +37,7 @@ def register(app: typer.Typer) -> None:
 
         settings = Settings.load(config, overrides={
             "index_dir": index, "corpus_dir": corpus, "llm": llm, "llm_base_url": llm_base_url, "llm_model": llm_model,
+            "store": store,
         })
         if host not in {"127.0.0.1", "localhost", "::1"}:
             sys.stderr.write(f"kgqa: warning: serving on {host}; anyone who can reach it can read and upload documents\n")
@@ -45,7 +48,7 @@ def register(app: typer.Typer) -> None:
         qa = open_qa(settings, progress=sys.stderr.isatty(), say=say)
         url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
         what = "the JSON API" if api_only else "the workspace"
-        sys.stderr.write(f"kgqa: serving {what} over {len(qa.index.docs)} documents on {url} "
+        sys.stderr.write(f"kgqa: serving {what} over {len(qa.index.docs)} documents from {qa.store.label} on {url} "
                          f"(API docs: {url}/api/v1/docs; Ctrl+C to stop)\n")
         if api_only:
             from ui.api_server import ApiServer
