@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 from core.types import Chunk
 
@@ -85,3 +86,54 @@ class Quarantine:
     def covers(self, doc: str, start: int, end: int) -> bool:
         """Whether the raw span ``doc[start:end]`` overlaps a quarantined passage."""
         return any(s < end and start < e for s, e in self.spans.get(doc, ()))
+
+def redact_url(url: str) -> str:
+    """A connection string safe to print: any password (in the URL or its query) replaced by ``***``.
+
+    >>> redact_url("postgresql://ana:s3cret@db.internal:5432/kgqa?sslmode=require")
+    'postgresql://ana:***@db.internal:5432/kgqa?sslmode=require'
+    >>> redact_url("postgresql:///kgqa?host=/run/pg&password=s3cret")
+    'postgresql:///kgqa?host=/run/pg&password=***'
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable connection string>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, host = netloc.rsplit("@", 1)
+        if ":" in user:
+            user = user.split(":", 1)[0] + ":***"
+        netloc = f"{user}@{host}"
+    query = re.sub(r"(?i)(^|&)(password|pass|pwd)=[^&]*", r"\1\2=***", parts.query)
+    if "://" not in url:
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "") + (
+        f"#{parts.fragment}" if parts.fragment else "")
+
+
+def url_password(url: str) -> str | None:
+    """The password a connection string carries (to scrub it from messages), or ``None``.
+
+    >>> url_password("postgresql://ana:s3cret@db/kgqa"), url_password("postgresql://db/kgqa")
+    ('s3cret', None)
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.password:
+        return parts.password
+    m = re.search(r"(?i)(?:^|&)(?:password|pass|pwd)=([^&]*)", parts.query)
+    return m.group(1) if m and m.group(1) else None
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (an error message) with the URL's password and the URL itself redacted.
+
+    >>> scrub("bad dsn postgresql://a:pw@h/db (pw)", "postgresql://a:pw@h/db")
+    'bad dsn postgresql://a:***@h/db (***)'
+    """
+    text = text.replace(url, redact_url(url))
+    pw = url_password(url)
+    return text.replace(pw, "***") if pw else text

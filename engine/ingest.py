@@ -5,6 +5,10 @@ removed), chunk, embed what changed (reusing unchanged documents' vectors), writ
 retrieval files, extract and write the graph (reusing unchanged documents' extractions),
 then commit: the manifest is written last and ``current`` is swapped atomically. A crash at any
 point leaves the previous generation answering.
+
+The store is chosen by settings (:func:`engine.stores.open_store`): the state is always built
+in a local folder in the file layout, which the file store renames into place and the
+PostgreSQL store copies into its tables in one transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from core.interfaces import ChatModel
 from core.types import Chunk, Document, Unit
 from engine.llm import make_chat
 from engine.store import FORMAT_VERSION, FileStore, Snapshot
+from engine.stores import IndexStore, open_store
 from kg.pipeline import build_graph, graph_is_stale
 from retrieval.build import EmbedFn, chunk_all, compute_vectors, default_embed_fn
 from retrieval.documents import Skipped, document_from_record, load_documents
@@ -37,6 +42,7 @@ class BuildReport:
     """What an ingest did, for the CLI and the benchmarks."""
 
     index_dir: Path
+    store: str = ""  # where the index is, safe to show (file folder or redacted PostgreSQL URL)
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -64,7 +70,8 @@ def build_index(
     embed_fn: EmbedFn | None = None,
     chat: ChatModel | None = None,
 ) -> BuildReport:
-    """Ingest ``paths`` into ``settings.index_dir`` as a new generation.
+    """Ingest ``paths`` into the configured store (``settings.store``, default the file store at
+    ``settings.index_dir``) as a new generation, committed atomically.
 
     Without ``add``, the index afterwards holds exactly the documents under ``paths``
     (deleted files are dropped); with ``add`` it keeps the others too. Unchanged documents
@@ -74,8 +81,8 @@ def build_index(
     say = say or (lambda _msg: None)
     if chat is None and settings.llm_extract and settings.use_graph:
         chat = make_chat(settings)
-    store = FileStore(settings.index_dir)
-    report = BuildReport(store.index_dir)
+    store = open_store(settings)
+    report = BuildReport(store.index_dir if isinstance(store, FileStore) else settings.index_dir, store=store.label)
     with store.lock():
         t0 = time.perf_counter()
         docs, skipped = load_documents(paths, max_bytes=settings.max_file_bytes, max_text_bytes=settings.max_text_bytes)
@@ -111,14 +118,14 @@ def build_index(
 
             t3 = time.perf_counter()
             if settings.use_graph:
-                report.graph = _graph(docs, units, tmp, prev, set(report.unchanged), settings, chat, say)
+                report.graph = _graph(docs, units, tmp, store.cache_root(prev), set(report.unchanged), settings, chat, say)
             report.timings_s["graph"] = time.perf_counter() - t3
             store.commit(tmp, _manifest(settings, sources, docs, units, chunks, int(unit_vecs.shape[1]), report))
         except BaseException as exc:  # a full disk, Ctrl+C ...: leave no partial generation behind
             shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(exc, OSError):
                 raise IndexUnusable(
-                    f"could not write the new index generation in {store.index_dir} ({exc.strerror or exc}); "
+                    f"could not write the new index generation in {store.label} ({exc.strerror or exc}); "
                     "nothing was changed: the previous index still answers"
                 ) from exc
             raise
@@ -135,7 +142,7 @@ def _sources(paths: Sequence[Path], kept: Snapshot | None) -> list[str]:
 
 
 def _previous(
-    store: FileStore, settings: Settings, rebuild: bool, add: bool, say: Say
+    store: IndexStore, settings: Settings, rebuild: bool, add: bool, say: Say
 ) -> tuple[Snapshot | None, bool]:
     """The live generation (for the document diff) and whether its vectors may be reused.
 
@@ -143,7 +150,7 @@ def _previous(
     documents would be lost, so that is an error naming the folders to rebuild from.
     """
     try:
-        if store.current() is None:
+        if not store.exists():
             return None, False
         prev = store.load(settings)
     except IndexUnusable as exc:
@@ -184,12 +191,13 @@ def _graph_stale(prev: Snapshot, settings: Settings) -> bool:
 
 
 def _graph(
-    docs: list[Document], units: list[Unit], tmp: Path, prev: Snapshot | None, unchanged: set[str],
+    docs: list[Document], units: list[Unit], tmp: Path, cache_root: Path | None, unchanged: set[str],
     settings: Settings, chat: ChatModel | None, say: Say,
 ) -> dict[str, Any]:
-    """Build the graph into ``tmp``; a failure is reported, never fatal: passages still answer."""
+    """Build the graph into ``tmp`` (reusing extractions cached under ``cache_root``); a failure is
+    reported, never fatal: passages still answer."""
     try:
-        return build_graph(docs, units, tmp, prev.root if prev else None, unchanged, settings, chat)
+        return build_graph(docs, units, tmp, cache_root, unchanged, settings, chat)
     except Exception as exc:
         log.exception("graph extraction failed")
         say(f"warning: graph extraction failed ({type(exc).__name__}: {exc}); index built without a graph")

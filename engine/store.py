@@ -121,6 +121,24 @@ class FileStore:
 
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = Path(index_dir)
+        self.label = str(self.index_dir)
+
+    # the rest of the store protocol (engine.stores.IndexStore)
+    def exists(self) -> bool:
+        return self.current() is not None
+
+    def generation(self) -> str | None:
+        gen = self.current()
+        return gen.name if gen is not None else None
+
+    def generation_of(self, snapshot: Snapshot) -> str:
+        return snapshot.root.name
+
+    def cache_root(self, snapshot: Snapshot | None) -> Path | None:
+        return snapshot.root if snapshot is not None else None
+
+    def rebuild_hint(self) -> str:
+        return rebuild_hint(self.index_dir, self.last_sources())
 
     def current(self) -> Path | None:
         """The live generation's folder, or ``None`` when there is none.

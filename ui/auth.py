@@ -1,17 +1,15 @@
-"""Who may use the workspace: one credential check for the Gradio UI and the HTTP API.
+"""Who may use a served workspace: one credential, checked the same way by the Gradio UI and the JSON API.
 
-``kgqa serve`` is unauthenticated on loopback by default. With ``--password-env NAME`` (the
-password is in that environment variable) or ``--password-file PATH`` (its first line), every
-page, upload and API call needs the user name and password: Gradio shows a login form, and
-the HTTP API (:mod:`ui.api`) checks the same :class:`Credentials` (:meth:`Credentials.check_basic`
-for an ``Authorization: Basic`` header). Binding to an address other than loopback without
-a password is refused unless ``--insecure`` is given (docs/security.md).
+``kgqa serve`` builds one :class:`Credentials` (or none, when authentication is off) with
+:func:`load_credentials` (``--password-env VAR``: the password is in that environment variable;
+``--password-file PATH``: its first line) and hands it to :func:`ui.app.launch` /
+:class:`ui.api_server.ApiServer`: the UI asks for it on its login page (Gradio's ``auth``), the
+API in HTTP Basic authentication (``curl -u user:password``). :func:`check_bind` refuses an
+address beyond loopback without a password unless ``--insecure`` (docs/security.md).
 
->>> c = Credentials("analyst", "correct horse")
->>> c.check("analyst", "correct horse"), c.check("analyst", "wrong"), c.check("root", "correct horse")
-(True, False, False)
->>> c
-Credentials(user='analyst', password=***)
+>>> c = Credentials("analyst", "s3cret")
+>>> c.check("analyst", "s3cret"), c.check("analyst", "wrong"), c
+(True, False, Credentials(username='analyst'))
 >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("::1"), is_loopback("0.0.0.0")
 (True, True, True, False)
 """
@@ -32,40 +30,40 @@ from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+REALM = "kgqa"
 DEFAULT_USER = "kgqa"
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """One user name and password, compared in constant time; the password is never shown."""
+    """A user name and password; ``repr`` never shows the password."""
 
-    user: str
+    username: str
     password: str = field(repr=False)
 
-    def __repr__(self) -> str:
-        return f"Credentials(user={self.user!r}, password=***)"
+    def check(self, username: str, password: str) -> bool:
+        """Whether ``username``/``password`` are these credentials (constant-time comparison)."""
+        # surrogateescape: a form or header with undecodable text is a wrong password, not a crash
+        same_user = hmac.compare_digest((username or "").encode("utf-8", "surrogateescape"), self.username.encode("utf-8"))
+        same_password = hmac.compare_digest((password or "").encode("utf-8", "surrogateescape"),
+                                            self.password.encode("utf-8"))
+        return same_user and same_password
 
-    def check(self, user: str | None, password: str | None) -> bool:
-        """Whether ``user``/``password`` are these credentials (Gradio's ``auth`` callable)."""
-        ok_user = hmac.compare_digest((user or "").encode("utf-8", "surrogateescape"), self.user.encode())
-        ok_pw = hmac.compare_digest((password or "").encode("utf-8", "surrogateescape"), self.password.encode())
-        return ok_user and ok_pw
-
-    def check_basic(self, header: str | None) -> bool:
+    def check_header(self, authorization: str | None) -> bool:
         """Whether an HTTP ``Authorization: Basic ...`` header carries these credentials.
 
-        >>> Credentials("a", "b").check_basic("Basic " + base64.b64encode(b"a:b").decode())
-        True
-        >>> Credentials("a", "b").check_basic("Bearer x"), Credentials("a", "b").check_basic(None)
-        (False, False)
+        >>> c = Credentials("a", "b")
+        >>> c.check_header("Basic " + base64.b64encode(b"a:b").decode()), c.check_header("Bearer x")
+        (True, False)
         """
-        if not header or not header.lower().startswith("basic "):
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() != "basic" or not value:
             return False
         try:
-            user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
+            user, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
             return False
-        return self.check(user, password)
+        return bool(sep) and self.check(user, password)
 
 
 def load_credentials(user: str = DEFAULT_USER, password_env: str | None = None,

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from core.config import Settings
@@ -36,6 +37,17 @@ log = logging.getLogger(__name__)
 GraphProvider = Callable[[RetrievalIndex], GraphStore | None]
 MANIFEST = "manifest.json"
 N_TITLE_EXAMPLES = 3  # questions made from document titles when the corpus lists none
+
+
+@dataclass(frozen=True)
+class DocStats:
+    """One indexed document with its sizes (from the index manifest) and its graph entities."""
+
+    doc: DocRecord
+    bytes: int
+    units: int
+    chunks: int
+    entities: int
 
 
 class Workspace:
@@ -106,6 +118,22 @@ class Workspace:
         if listed:
             return listed
         return [f"What does “{d.title}” say about revenue?" for d in list(docs.values())[:N_TITLE_EXAMPLES]]
+
+    def document_stats(self) -> list[DocStats]:
+        """Every document of the live index, by id, with its sizes and entity count."""
+        idx = self.index
+        docs_meta = self.qa.snapshot.manifest.get("documents", {})
+        ents = self.graph().entity_counts_by_doc()
+        out = []
+        for did, d in sorted(idx.docs.items()):
+            m = docs_meta.get(did, {})
+            out.append(DocStats(
+                d, int(m.get("bytes", len(d.raw.encode("utf-8")))),
+                int(m.get("units", sum(1 for u in idx.units if u.doc == did))),
+                int(m.get("chunks", sum(1 for c in idx.chunks if c.doc == did))),
+                ents.get(did, 0),
+            ))
+        return out
 
     # ---- what every tab shows ---------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ def test_the_llm_panel_cannot_send_a_server_variable(page: Any, server: Server, 
 def locked(ui_settings: Settings) -> Iterator[str]:
     qa = QA.load(ui_settings.index_dir, ui_settings)
     port = free_port()
-    demo, ws = launch(qa, ui_settings, port=port, block=False, quiet=True, credentials=Credentials("analyst", "pw-2024"),
+    demo, ws = launch(qa, ui_settings, port=port, block=False, quiet=True, auth=Credentials("analyst", "pw-2024"),
                       uploads_dir=Path(ui_settings.index_dir).parent / "uploads-locked-browser")
     try:
         yield f"http://127.0.0.1:{port}/"

@@ -95,7 +95,7 @@ def test_no_input_of_the_page_names_an_environment_variable(server: Server) -> N
 def locked(ui_settings: Settings) -> Iterator[str]:
     qa = QA.load(ui_settings.index_dir, ui_settings)
     port = free_port()
-    demo, ws = launch(qa, ui_settings, port=port, block=False, quiet=True, credentials=Credentials("analyst", "s3cret pw"),
+    demo, ws = launch(qa, ui_settings, port=port, block=False, quiet=True, auth=Credentials("analyst", "s3cret pw"),
                       uploads_dir=Path(ui_settings.index_dir).parent / "uploads-locked")
     try:
         yield f"http://127.0.0.1:{port}"
