@@ -61,7 +61,7 @@ class Settings:
     max_question_chars: int = 2000
     # uploads / ingest limits
     max_file_bytes: int = 50 * 1024 * 1024
-    max_text_bytes: int = 4 * 1024 * 1024  # text of one document (memory grows with it; docs/security.md)
+    max_text_bytes: int = 2 * 1024 * 1024  # text of one document (memory grows with it; docs/security.md)
     max_upload_bytes: int = 20 * 1024 * 1024
     # optional LLM (issue 5): "none" | "openai-compatible" | "ollama"
     llm: str = "none"

@@ -90,7 +90,7 @@ def _hidden(rel: Path) -> bool:
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # One document's text: every sentence is a unit with its own vector, so memory grows with text
 # size (a 50 MB text file made 540,678 texts and 8.8 GB RSS); over this it is refused up front.
-MAX_TEXT_BYTES = 4 * 1024 * 1024
+MAX_TEXT_BYTES = 2 * 1024 * 1024
 
 
 def load_documents(

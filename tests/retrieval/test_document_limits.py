@@ -65,7 +65,7 @@ def test_a_50_mb_text_file_is_refused_up_front_with_a_clear_message(tmp_path: Pa
     elapsed = time.perf_counter() - t0
     assert report.added == ["small.txt"]
     (why,) = [s.reason for s in report.skipped]
-    assert "of text, over the 4 MB one document may hold" in why and "split it" in why
+    assert "of text, over the 2 MB one document may hold" in why and "split it" in why
     assert elapsed < 120  # before: still embedding 540,678 texts after 300 s (8.8 GB RSS)
 
 
