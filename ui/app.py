@@ -141,7 +141,9 @@ def build_app(ws: Workspace) -> gr.Blocks:
             docs_controls = docs.build()
 
         def refresh() -> tuple[Any, ...]:
-            """Everything that depends on the index, for this session."""
+            """Everything that depends on the index, for this session (first picking up a state that another
+            process committed to a shared store: an ingest job, another server's upload)."""
+            ws.qa.refresh()
             return (ws.header_html(), *graph.refresh(), *facts.refresh(), *docs.refresh())
 
         refresh_outputs = [header, *graph_controls.outputs(), *facts_controls.outputs(), *docs_controls.outputs()]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -74,6 +75,10 @@ class Workspace:
         self._graph_lock = threading.Lock()
         self._graph: tuple[int, GraphView] | None = None
         self._examples = examples
+
+    def close(self) -> None:
+        """Remove this workspace's temporary folder (the server has stopped)."""
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
 
     # ---- the live index and its graph -----------------------------------------------------------
 
@@ -143,7 +148,15 @@ class Workspace:
             '<div class="kgqa-hdr"><h1>kgqa · analyst workspace</h1>'
             f'<span class="kgqa-muted">{len(idx.docs)} documents · {len(idx.chunks)} chunks · '
             f"{esc(gtxt)} · {esc(self.llm_label())}, every answer cited</span></div>"
+            + self.graph_warning_html()
         )
+
+    def graph_warning_html(self) -> str:
+        """A banner when the index's graph is unreadable (answers then come from passages only)."""
+        snap = self.qa.snapshot
+        if not self.settings.use_graph or snap.graph is not None or not snap.graph_error:
+            return ""
+        return f'<div class="kgqa-msg kgqa-msg-warn" id="kgqa-graph-warning">{esc(snap.graph_error)}</div>'
 
     def index_label(self) -> str:
         idx = self.index
