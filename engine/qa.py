@@ -51,7 +51,7 @@ class QA:
         self.index = snapshot.index
         self.retriever = Retriever(self.index, settings)
         self.offline = OfflineAnswerer(self.index, settings)
-        self.route = ComputeRoute(self.index, snapshot.graph)  # computed and yes/no answers
+        self.route = ComputeRoute(self.index, snapshot.graph, self.retriever.quarantine)  # computed and yes/no
         self.llm: LLMAnswerer | None = None
         self._lock = threading.Lock()
         self.store = open_store(settings)

@@ -3,7 +3,8 @@
 :meth:`ComputeRoute.first` returns the answer to give before the passage answerers run: a
 computation the question asks for (or names a missing input of), a statement-table figure, or a
 decided yes/no. :meth:`ComputeRoute.fallback` replaces a passage answer that abstained with a
-computation that only combines stated figures ("what share of X is Y").
+computation that only combines stated figures ("what share of X is Y"). An answer citing text
+inside a quarantined, instruction-like passage (:class:`core.safety.Quarantine`) is never given.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 from core.errors import KgqaError
 from core.interfaces import DocumentStore, GraphStore
+from core.safety import Quarantine
 from core.types import Answer, SearchResult
 from engine.compute.answerer import ComputeAnswerer, Computed
 from engine.compute.plan import core_clause
@@ -25,19 +27,31 @@ log = logging.getLogger(__name__)
 class ComputeRoute:
     """Computed and yes/no answers over one index generation (module docstring)."""
 
-    def __init__(self, index: DocumentStore, graph: GraphStore | None) -> None:
+    def __init__(self, index: DocumentStore, graph: GraphStore | None, quarantine: Quarantine | None = None) -> None:
         self.compute = ComputeAnswerer(index, graph)
         self.yesno = YesNoAnswerer(self.compute)
+        self.quarantine = quarantine or Quarantine()
 
     def first(self, question: str, search: Search) -> tuple[Answer | None, Computed | None]:
         """``(answer now, fallback for an abstaining passage answer)``; ``search`` runs at most once.
 
         A failure here is logged and leaves the question to the passage answerers."""
         try:
-            return self._first(question, search)
+            first, fallback = self._first(question, search)
         except (KgqaError, ArithmeticError, LookupError, ValueError) as exc:
             log.warning("computed answer failed for %r: %s: %s", question[:120], type(exc).__name__, exc)
             return None, None
+        if first is not None and self._quarantined(first):
+            log.warning("computed answer for %r cites an instruction-like passage: not given", question[:120])
+            return None, None
+        if fallback is not None and self._quarantined(fallback.answer):
+            fallback = None
+        return first, fallback
+
+    def _quarantined(self, answer: Answer) -> bool:
+        """Whether any cited span lies in a quarantined passage (every input must be trustworthy)."""
+        return bool(self.quarantine.spans) and any(
+            self.quarantine.covers(c.doc, c.start, c.end) for c in answer.citations)
 
     def _first(self, question: str, search: Search) -> tuple[Answer | None, Computed | None]:
         if is_yes_no(core_clause(question)):  # "Yes"/"No" first, decided by a figure or a statement

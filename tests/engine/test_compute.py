@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from core.config import Settings
+from core.safety import Quarantine
 from core.types import Answer
 from engine.compute.quantity import Quantity, UnitMismatch
+from engine.compute.route import ComputeRoute
 from engine.ingest import build_index
 from engine.qa import QA
 from ui.computation import trend_frame
@@ -110,3 +112,15 @@ def test_trend_inputs_for_the_chart(fqa: QA) -> None:
     a = fqa.ask("What is Northwind's 2 year revenue CAGR from FY2021 to FY2023?")
     df = trend_frame(a.computation)
     assert df is not None and list(df["period"]) == ["FY2021", "FY2023"] and all(df["source"].str.match(r"\[\d+\]"))
+
+
+def test_no_computed_answer_from_an_instruction_like_passage(fqa: QA) -> None:
+    """A computation citing a quarantined (instruction-like) passage is not given (issue 10 + 12)."""
+    q = "What is Northwind's FY2023 free cash flow?"
+    search = lambda s: fqa.retriever.search(s)  # noqa: E731
+    first, fallback = fqa.route.first(q, search)
+    given = first or (fallback.answer if fallback is not None else None)
+    assert given is not None and given.computation is not None
+    docs = {c.doc for c in given.citations}
+    bad = Quarantine(spans={d: ((0, len(fqa.index.docs[d].raw)),) for d in docs})
+    assert ComputeRoute(fqa.index, fqa.snapshot.graph, bad).first(q, search) == (None, None)
