@@ -28,11 +28,14 @@ from engine.ingest import BuildReport, build_index
 from engine.llm import make_chat
 from engine.llm_answer import LLMAnswerer
 from engine.merge import merge_answers
+from engine.open_answer import OpenAnswerer
 from engine.store import FileStore, Snapshot
 from retrieval.question import analyze, split_question
 from retrieval.search import Retriever
 
 Say = Callable[[str], None]
+OPEN_TYPES = frozenset({"open", "reason"})  # answered point by point (engine.open_answer)
+OPEN_SEARCH_K = 12  # passages searched for an open answer: its points come from every relevant section
 
 
 class QA:
@@ -44,6 +47,7 @@ class QA:
         self.index = snapshot.index
         self.retriever = Retriever(self.index, settings)
         self.offline = OfflineAnswerer(self.index, settings)
+        self.opener = OpenAnswerer(self.index, self.offline.ranker, settings, snapshot.graph)
         self.llm: LLMAnswerer | None = None
         self._lock = threading.Lock()
         self.attach_llm(chat)
@@ -97,6 +101,7 @@ class QA:
             llm = self.llm
             self.snapshot, self.index = fresh.snapshot, fresh.index
             self.retriever, self.offline = fresh.retriever, fresh.offline
+            self.opener = fresh.opener
             if llm is not None:  # keep an attached LLM across index generations
                 self.attach_llm(llm.chat, llm.settings)
         return report
@@ -113,8 +118,12 @@ class QA:
         """Answer ``question`` with citations; never raises for weak evidence (it abstains)."""
         t0 = time.perf_counter()
         q = self.check_question(question)
-        parts = split_question(q)
         ctx = self._graph_context(use_graph)
+        shaped = self._ask_shaped(q, k)
+        if shaped is not None:
+            shaped.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            return shaped
+        parts = split_question(q)
         if len(parts) > 1 and ctx is not None:  # the graph may combine the parts itself (two hops)
             whole = two_hop_answer(ctx, self.retriever.search(q, k=k))
             if whole is not None:
@@ -136,6 +145,12 @@ class QA:
         :class:`~core.errors.QuestionError`, before yielding anything.
         """
         t0 = time.perf_counter()
+        shaped = self._ask_shaped(self.check_question(question), k)
+        if shaped is not None:  # points and tables are built offline, then shown whole
+            shaped.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            yield shaped.text
+            yield shaped
+            return
         result = self.search(question, k=k)
         offline = self._with_graph(self.offline.answer(result), result, self._graph_context(None))
         llm = self.llm
@@ -164,6 +179,29 @@ class QA:
             answer = llm.answer(result, draft=answer)
         answer.timings_ms["search"] = (t1 - t0) * 1000
         answer.timings_ms["answer"] = (time.perf_counter() - t1) * 1000
+        return answer
+
+    # ---- open answers and comparisons (issue 11) ----------------------------------------------------
+
+    def _ask_shaped(self, q: str, k: int | None) -> Answer | None:
+        """A point-by-point answer to an open question (``None`` for every other kind of question).
+
+        Open answers are built offline even with an LLM attached: every point is a quoted,
+        cited clause, which an LLM rewrite would lose.
+        """
+        kind = analyze(q).answer_type
+        if kind not in OPEN_TYPES or len(split_question(q)) > 1:
+            return None
+        t0 = time.perf_counter()
+        top = k or self.settings.top_k
+        result = self.retriever.search(q, k=max(top, OPEN_SEARCH_K))
+        t1 = time.perf_counter()
+        answer = self.opener.answer(result, self.retriever.embed(q) if self.settings.use_dense else None)
+        answer.passages = answer.passages[:top]
+        answer.timings_ms["search"] = (t1 - t0) * 1000
+        answer.timings_ms["answer"] = (time.perf_counter() - t1) * 1000
+        if self.llm is not None:
+            answer.notes.append("open answer built offline (quoted points); the LLM is not used for it")
         return answer
 
     def _graph_context(self, use_graph: bool | None) -> GraphContext | None:

@@ -86,6 +86,10 @@ class KgqaSystem:
     def answer(self, question: str) -> Answer:
         return self.qa.ask(question)
 
+    def answer_open(self, question: str) -> Answer:
+        """Open questions and comparisons go through the same ``QA.ask`` (it shapes the answer)."""
+        return self.qa.ask(question)
+
     def retrieve(self, question: str, k: int) -> list[tuple[str, int, int]]:
         out = []
         for p in self.qa.search(question, k=k).passages:

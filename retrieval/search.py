@@ -9,6 +9,7 @@ Each stage can be switched off in :class:`~core.config.Settings` (``use_dense``,
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -28,6 +29,8 @@ class Retriever:
         self.index = index
         self.settings = settings
         self._encoder = encoder
+        self._recent: dict[str, np.ndarray] = {}  # question -> vector: one forward pass per question
+        self._lock = threading.Lock()
 
     @property
     def encoder(self) -> Embedder:
@@ -37,7 +40,16 @@ class Retriever:
         return self._encoder
 
     def embed(self, text: str) -> np.ndarray:
-        return self.encoder.encode([text])[0]
+        """The query vector of ``text`` (the last few are kept: open and comparative answers search
+        the same question more than once)."""
+        v = self._recent.get(text)
+        if v is None:
+            v = self.encoder.encode([text])[0]
+            with self._lock:
+                while len(self._recent) >= 64:
+                    self._recent.pop(next(iter(self._recent)))
+                self._recent[text] = v
+        return v
 
     def search(self, question: str, k: int | None = None, analysis: QuestionAnalysis | None = None) -> SearchResult:
         """Top ``k`` passages and the ranked candidate units inside them."""

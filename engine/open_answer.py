@@ -1,0 +1,513 @@
+"""Open answers: one short cited point per distinct thing the reports say, most relevant first.
+
+"What are the weaknesses of X?", "Summarize the bear case", "Why ...?", "What happens if ...?",
+"What does X mean for Y?" are answered by point, not by the one sentence nearest the words:
+
+1. **gather** candidate units from every relevant section of every document: the retrieved
+   units, the best units corpus-wide by vector and by keywords, and every unit of a section the
+   question names ("the bear case" -> the section headed "Bear Case");
+2. **score** each on retrieval, coverage of the question's rare words, the aspect asked about
+   (a weakness question wants sentences that state a weakness: cue words in
+   ``retrieval/data/aspects.json``) and the question's *subject*: a capitalised rare name in
+   the subject must be in the unit or its neighbours, so "the risks to X" are risks that bear
+   on X, not a list of X's siblings;
+3. **select** up to :data:`MAX_POINTS`, skipping near-duplicates (unit vectors or shared
+   words) and heading-only units, keeping at least one point from each document that has a
+   strong one;
+4. **write** each point as one short quoted sentence: a long sentence is cut to the clauses that
+   carry the point, and the citation covers exactly that clause (``raw[start:end]`` is the
+   text quoted). The question is never echoed and no sentence appears twice;
+5. **qualify**: where two selected points from different documents are about the same thing
+   but pull in opposite directions, or the graph holds conflicting values for something the
+   points state, a last point says so with both citations.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.config import Settings
+from core.interfaces import GraphStore
+from core.types import Answer, Evidence, Point, SearchResult, Unit
+from engine.answer_rank import Ranker
+from engine.answer_result import abstain, cited_answer
+from engine.answer_text import FAKE_MARKER, capitalised, years
+from engine.citations import Citations, evidence_citation
+from retrieval.lexical import tokenize
+from retrieval.question_shape import (
+    OpenFocus,
+    aspects,
+    contrast_count,
+    cue_count,
+    open_focus,
+    polarity_counts,
+    starts_anaphoric,
+)
+from retrieval.store import RetrievalIndex
+
+MAX_POINTS = 6
+POINT_CHARS = 260  # a longer sentence is cut to the clauses that carry the point
+DUP_COSINE = 0.86  # unit vectors this close say the same thing
+DUP_WORDS = 0.6  # share of shared content words that makes two sentences near-duplicates
+KEEP_MARGIN = 0.32  # points score within this of the best point
+TOPIC_COVERAGE = 0.6  # a best unit with this much of the question's words restates it
+TOPIC_FOLLOW = (0.25, 0.18, 0.12)  # lift of the 1st, 2nd, 3rd sentence after such a topic sentence
+DIVERSITY = 0.25  # how much closeness to an already picked point costs (maximal marginal relevance)
+SAME_TOPIC = 0.45  # cosine above which two points from different documents are about the same thing
+_RARE_NAME = math.log(1 + 1 / 0.25)  # a name in under a quarter of the units
+_RARE_HEADING = math.log(1 + 1 / 0.12)
+
+
+@dataclass(slots=True)
+class OpenCandidate:
+    """A unit that may become a point, with what its score is made of."""
+
+    unit: Unit
+    score: float
+    dense: float
+    coverage: float
+    aspect_hits: int = 0
+    in_section: bool = False
+    text: str = ""  # the quoted text of the point (the unit, or the clauses that carry the point)
+    toks: frozenset[str] = field(default_factory=frozenset)
+
+
+class OpenAnswerer:
+    """Builds point-by-point answers over one index (see module docstring)."""
+
+    def __init__(self, index: RetrievalIndex, ranker: Ranker, settings: Settings, graph: GraphStore | None = None) -> None:
+        self.index = index
+        self.ranker = ranker
+        self.settings = settings
+        self.graph = graph
+        self._headings: dict[tuple[str, str], list[frozenset[str]]] = {}
+        self._section_units: dict[tuple[str, str], list[int]] = {}
+        df: dict[str, int] = {}
+        for u in index.units:
+            key = (u.doc, u.section)
+            if u.kind == "heading":
+                if u.section and " | " not in u.text:
+                    self._headings.setdefault(key, []).extend(frozenset(tokenize(v)) for v in _heading_names(u.text))
+            elif u.section:
+                self._section_units.setdefault(key, []).append(u.id)
+            for t in set(tokenize(u.text)):
+                df[t] = df.get(t, 0) + 1
+        n = max(1, len(index.units))
+        self._text_idf = {t: math.log(1 + n / c) for t, c in df.items()}  # over unit text only, not titles
+        self._doc_words = _distinctive_doc_words(index)
+
+    # ---- public ------------------------------------------------------------------------------------
+
+    def answer(self, result: SearchResult, qv: np.ndarray | None) -> Answer:
+        """The open answer to ``result`` (or an abstention when the evidence is weak)."""
+        qa = result.question
+        focus = open_focus(qa.text)
+        if self.ranker.unknown_names(qa):
+            return abstain(self.index, result, [])
+        sections = self.focus_sections(qa.tokens)
+        cands = self._candidates(result, qv, focus, sections)
+        if not cands:
+            return abstain(self.index, result, [])
+        best = max(cands, key=lambda c: c.score)
+        conf = 0.55 * best.dense + 0.45 * best.coverage
+        if conf < self.settings.abstain_threshold and not any(c.in_section for c in cands):
+            return abstain(self.index, result, [], conf)
+        picks = self._select(cands, focus, bool(sections))
+        cites = Citations(self.index)
+        points = [self._point(c, cites) for c in picks]
+        note = self._qualification(picks, points, cites)
+        if note is not None:
+            points.append(note)
+        text = "\n".join(f"- {_with_marks(p)}" for p in points)
+        ans = cited_answer(result, text, cites, abstained=False, value=None, confidence=conf)
+        ans.answer_type = "open"
+        ans.points = points
+        ans.notes.append(f"open answer: {len(picks)} points" + (f" on {', '.join(focus.aspects)}" if focus.aspects else ""))
+        return ans
+
+    def focus_sections(self, q_tokens: tuple[str, ...]) -> set[tuple[str, str]]:
+        """Sections whose heading the question names: every distinctive word of the heading (or of its
+        name before a colon or dash) is in the question, allowing word forms ("Summarize the bear case"
+        names "Bear Case"; "what does the verdict say" names "Verdict: AI Margin Pressure Score")."""
+        q = set(q_tokens)
+        idf = self._text_idf
+        out = set()
+        for key, variants in self._headings.items():
+            for toks in variants:
+                rare = {t for t in toks if idf.get(t, _RARE_HEADING + 1) > _RARE_HEADING and not any(c.isdigit() for c in t)}
+                hit = sum(any(_same_word(t, x) for x in q) for t in rare)
+                if rare and hit == len(rare) or (len(rare) >= 3 and hit >= 2 and 3 * hit >= 2 * len(rare)):
+                    out.add(key)
+                    break
+        return out
+
+    # ---- candidates --------------------------------------------------------------------------------
+
+    def _candidates(
+        self, result: SearchResult, qv: np.ndarray | None, focus: OpenFocus, sections: set[tuple[str, str]]
+    ) -> list[OpenCandidate]:
+        qa = result.question
+        pool = {su.unit.id: (su.score, su.dense) for su in result.units}
+        prior = {su.unit.chunk: su.chunk_prior for su in result.units}
+        extra = {uid for key in sections for uid in self._section_units.get(key, [])}
+        if qv is not None:
+            extra.update(uid for uid, _ in self.index.unit_dense.search(qv, 40))
+        n_units = len(self.index.units)
+        tops = [su.unit.id for su in result.units[:6]]
+        if qv is not None:
+            tops += [uid for uid, _ in self.index.unit_dense.search(qv, 5)]
+        for uid in tops:  # what follows the best units may explain them
+            extra.update(range(uid + 1, min(n_units, uid + 1 + len(TOPIC_FOLLOW))))
+        extra -= set(pool)
+        if extra and qv is not None:
+            ids = sorted(extra)
+            dense = self.index.unit_dense.scores(qv, ids)
+            lex = self.index.unit_lexical.scores(qa.text)
+            top = float(lex.max()) if len(lex) and lex.max() > 0 else 1.0
+            for uid, d in zip(ids, dense.tolist(), strict=True):
+                cp = prior.get(self.index.units[uid].chunk, 0.0)
+                pool[uid] = (0.55 * d + 0.25 * float(lex[uid]) / top + 0.2 * cp, float(d))
+        asked = [aspects()[a] for a in focus.aspects]
+        polar = any(a.polarity for a in asked)
+        names = self._subject_names(focus)
+        q_years = {int(v.value) for v in qa.values if v.kind in ("year", "quarter")}
+        doc_pref = self._doc_preference(qa.tokens)
+        out: list[OpenCandidate] = []
+        off_subject: list[OpenCandidate] = []
+        for uid, (base, dense) in pool.items():
+            u = self.index.units[uid]
+            if u.kind == "heading" or not u.section and u.kind != "sentence":
+                continue  # headings (and table header rows) are not points
+            cov = self.ranker.coverage(qa, self.ranker.unit_tokens(u))
+            score = base + 0.25 * cov
+            hits = max((min(cue_count(a.evidence, u.text), 3) for a in asked), default=0)
+            if polar:  # "weaknesses", "risks": the sentence must state one
+                score += 0.07 * hits - (0.1 if hits == 0 else 0.0)
+            elif asked:  # "drivers", "consequences": a cue helps, its absence is no evidence
+                score += 0.03 * hits
+            in_section = (u.doc, u.section) in sections
+            if in_section:
+                score += 0.35 if focus.summary or not polar else 0.2
+            if q_years and q_years & (years(self.ranker.values_of(u)) | years(self.ranker.section_values(u.section))):
+                score += 0.05
+            if doc_pref:
+                score += 0.1 if u.doc in doc_pref else -0.1
+            cand = OpenCandidate(u, score, dense, cov, hits, in_section)
+            missing = self._names_missing(u, names)
+            if missing == 2:  # about something else than the subject: the name is nowhere near it
+                off_subject.append(cand)
+                continue
+            cand.score -= 0.05 * missing
+            out.append(cand)
+        if len(out) < 2:  # the subject's name is barely used: keep the others, ranked lower
+            for c in off_subject:
+                c.score -= 0.25
+            out += off_subject
+        out.sort(key=lambda c: -c.score)
+        self._continuations(out, focus)
+        out.sort(key=lambda c: -c.score)
+        return out[:60]
+
+    def _continuations(self, cands: list[OpenCandidate], focus: OpenFocus) -> None:
+        """The sentence after a top candidate (an explanation goes on) and the sibling rows or items
+        of a top table row or list item (a table lists parallel points) move up."""
+        by_id = {c.unit.id: c for c in cands}
+        units = self.index.units
+        lifted: set[int] = set()
+        if cands and cands[0].coverage >= TOPIC_COVERAGE and cands[0].unit.kind == "sentence":
+            # the best unit restates the question (a topic sentence): the sentences after it explain it
+            top = cands[0].unit
+            for step, bonus in enumerate(TOPIC_FOLLOW, 1):
+                j = top.id + step
+                if j >= len(units) or units[j].doc != top.doc or units[j].section != top.section:
+                    break
+                other = by_id.get(j)
+                if other is not None and units[j].kind != "heading":
+                    other.score += bonus
+                    lifted.add(j)
+        for c in cands[:3]:
+            u = c.unit
+            nxt = [u.id + 1] if u.kind == "sentence" else [u.id - 2, u.id - 1, u.id + 1, u.id + 2]
+            for j in nxt:
+                if not 0 <= j < len(units) or j in lifted:
+                    continue
+                w = units[j]
+                if w.doc != u.doc or w.section != u.section or w.kind == "heading":
+                    continue
+                if u.kind != "sentence" and w.kind != u.kind:
+                    continue
+                other = by_id.get(j)
+                if other is not None and other.score < c.score:
+                    other.score += 0.08
+                    lifted.add(j)
+
+    def _subject_names(self, focus: OpenFocus) -> list[str]:
+        """Rare capitalised names of the question's subject, as written ("Segment", "CPaaS"): rare in
+        the units' own text (a word of every document title is not a name of the subject)."""
+        stems = capitalised(f"x {focus.subject}")
+        rare = {t for t in stems if self._text_idf.get(t, 0.0) > _RARE_NAME and not any(ch.isdigit() for ch in t)}
+        out = []
+        for w in re.findall(r"[A-Z][\w-]*", focus.subject):
+            base = re.sub(r"'s$|’s$", "", w)
+            if set(tokenize(base)) & rare:
+                out.append(base)
+        return list(dict.fromkeys(out))
+
+    def _names_missing(self, u: Unit, names: list[str]) -> int:
+        """0 when the subject's names are in the unit or its section, 1 when only in a neighbouring
+        sentence, 2 when nowhere near it."""
+        worst = 0
+        prev = self.index.units[u.id - 1] if u.id > 0 else None
+        refers_back = prev is not None and prev.doc == u.doc and prev.section == u.section and starts_anaphoric(u.text)
+        for name in names:
+            pat = re.compile(rf"(?<![\w-]){re.escape(name)}")
+            if pat.search(u.text) or pat.search(u.section):
+                continue
+            # "This advantage is declining": the name may be in the sentence it refers back to
+            worst = max(worst, 1 if refers_back and prev is not None and pat.search(prev.text) else 2)
+        return worst
+
+    def _doc_preference(self, q_tokens: tuple[str, ...]) -> set[str]:
+        """Documents the question names by kind or publisher ("the commentary", "the analyst")."""
+        q = set(q_tokens)
+        return {d for d, words in self._doc_words.items() if words & q}
+
+    # ---- selection ---------------------------------------------------------------------------------
+
+    def _select(self, cands: list[OpenCandidate], focus: OpenFocus, has_sections: bool) -> list[OpenCandidate]:
+        best = cands[1].score if len(cands) > 1 else cands[0].score  # the runner-up: a best unit that
+        # restates the question word for word must not set the bar for every other point
+        keep = [c for c in cands if c.score >= best - KEEP_MARGIN or (c.in_section and (focus.summary or not focus.aspects))]
+        vecs = self._vectors([c.unit.id for c in keep])
+        for c in keep:
+            c.text = self._point_text(c.unit, focus)
+            c.toks = frozenset(tokenize(c.text))
+        picks: list[OpenCandidate] = []
+        rest = list(keep)
+        while rest and len(picks) < MAX_POINTS:
+            # most relevant first, but a point that repeats a picked one in other words waits (MMR)
+            def gain(c: OpenCandidate) -> float:
+                sims = [float(vecs[c.unit.id] @ vecs[p.unit.id]) for p in picks]
+                return c.score - DIVERSITY * max(sims, default=0.0)
+
+            c = max(rest, key=gain)
+            rest.remove(c)
+            if any(_near_duplicate(c, p, vecs[c.unit.id], vecs[p.unit.id]) for p in picks):
+                continue
+            if picks and gain(c) < best - KEEP_MARGIN - DIVERSITY * 0.5 and not c.in_section:
+                break
+            picks.append(c)
+        self._cover_documents(keep, picks, focus)
+        if has_sections and (focus.summary or not focus.aspects):  # a named section reads in its own order
+            inside = sorted((c for c in picks if c.in_section), key=lambda c: c.unit.id)
+            picks = inside + [c for c in picks if not c.in_section]
+        return picks
+
+    def _cover_documents(self, keep: list[OpenCandidate], picks: list[OpenCandidate], focus: OpenFocus) -> None:
+        """Add the best point of a document that has a strong candidate but no point yet."""
+        if not picks:
+            return
+        have = {c.unit.doc for c in picks}
+        floor = picks[0].score - KEEP_MARGIN * 0.6
+        for c in keep:
+            if c.unit.doc in have or c.score < floor:
+                continue
+            c.text = c.text or self._point_text(c.unit, focus)
+            c.toks = c.toks or frozenset(tokenize(c.text))
+            if len(picks) >= MAX_POINTS:
+                picks.pop()
+            picks.append(c)
+            have.add(c.unit.doc)
+
+    def _vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
+        if not ids:
+            return {}
+        rows = self.index.unit_dense.vectors(ids)
+        return {uid: rows[i] for i, uid in enumerate(ids)}
+
+    # ---- points ------------------------------------------------------------------------------------
+
+    def _point_text(self, u: Unit, focus: OpenFocus) -> str:
+        """The unit's text, or for a long sentence the run of clauses that carries the point."""
+        text = FAKE_MARKER.sub(r"(\1)", u.text.strip())
+        if u.kind == "table_row" or len(text) <= POINT_CHARS:
+            return text
+        clauses = _clauses(text)
+        if len(clauses) < 2:
+            return text
+        asked = [aspects()[a] for a in focus.aspects]
+        q = set(focus.subject_tokens)
+
+        def weight(a: int, b: int) -> float:
+            part = text[a:b]
+            toks = set(tokenize(part))
+            w = sum(self.ranker.idf.get(t, 0.0) for t in toks & q)
+            return w + 2.0 * sum(cue_count(x.evidence, part) for x in asked)
+
+        best, best_w = (clauses[0][0], clauses[-1][1]), -1.0
+        for i in range(len(clauses)):
+            for j in range(i, len(clauses)):
+                a, b = clauses[i][0], clauses[j][1]
+                if b - a > POINT_CHARS:
+                    break
+                w = weight(a, b) + 0.002 * (b - a)  # the fuller of two equal runs
+                if w > best_w:
+                    best, best_w = (a, b), w
+        a, b = best
+        part = text[a:b].strip(" ,;:")
+        part = re.sub(r"^(?:and|but|while|whereas|with|so|as|or|vs\.?)\s+", "", part, flags=re.I).strip(" ,;:-")
+        return part if len(part) >= 40 else text
+
+    def _point(self, c: OpenCandidate, cites: Citations) -> Point:
+        u = c.unit
+        if u.kind == "table_row" or c.text == u.text:
+            marks = cites.marks(u)
+            nums = [int(n) for n in re.findall(r"\[(\d+)\]", marks)]
+            text = c.text
+        else:
+            nums = [cites.add_part(u, c.text)]
+            text = c.text
+        text = text[:1].upper() + text[1:]
+        if text[-1:] not in ".!?":
+            text += "."
+        return Point(text, nums)
+
+    def _qualification(self, picks: list[OpenCandidate], points: list[Point], cites: Citations) -> Point | None:
+        """A last point where the documents qualify each other, or the graph holds conflicting values."""
+        conflict = self._conflict_point(picks, cites)
+        if conflict is not None:
+            return conflict
+        docs = {c.unit.doc for c in picks}
+        if len(docs) < 2:
+            return None
+        vecs = self._vectors([c.unit.id for c in picks])
+        best: tuple[float, int, int] | None = None
+        for i, a in enumerate(picks):
+            for j in range(i + 1, len(picks)):
+                b = picks[j]
+                if a.unit.doc == b.unit.doc:
+                    continue
+                sim = float(vecs[a.unit.id] @ vecs[b.unit.id])
+                pa, pb = _polarity(a.text), _polarity(b.text)
+                opposed = pa * pb < 0 or (sim >= SAME_TOPIC + 0.1 and (contrast_count(a.text) or contrast_count(b.text)) and pa != pb)
+                if sim >= SAME_TOPIC and opposed and (best is None or sim > best[0]):
+                    best = (sim, i, j)
+        if best is None:
+            return None
+        _, i, j = best
+        a, b = (picks[i], picks[j]) if _polarity(picks[i].text) <= _polarity(picks[j].text) else (picks[j], picks[i])
+        ta, tb = self.index.docs[a.unit.doc].title, self.index.docs[b.unit.doc].title
+        na, nb = points[picks.index(a)].citations[0], points[picks.index(b)].citations[0]
+        return Point(f"The documents differ on this: “{ta}” is more cautious [{na}], “{tb}” more positive [{nb}].", [na, nb])
+
+    def _conflict_point(self, picks: list[OpenCandidate], cites: Citations) -> Point | None:
+        """Conflicting graph values (same subject, metric and period) stated by one of the points."""
+        if self.graph is None:
+            return None
+        spans = [(c.unit.doc, c.unit.start, c.unit.end) for c in picks]
+        for conf in self.graph.conflicts():
+            sides = []
+            touched = False
+            for side in conf.get("values", [])[:3]:
+                evs = side.get("evidence") or []
+                ev = evs[0] if isinstance(evs, list) and evs else evs
+                if not isinstance(ev, dict):
+                    continue
+                e = Evidence(ev["doc"], ev["start"], ev["end"], ev["text"])
+                touched |= any(d == e.doc and s <= e.start < t for d, s, t in spans)
+                c = evidence_citation(self.index, e, len(cites.items) + 1)
+                sides.append((str(side.get("surface") or side.get("value")), e, c))
+            if touched and len(sides) >= 2:
+                nums = []
+                parts = []
+                for label, e, c in sides:
+                    unit = next((u for u in self.index.units if u.doc == e.doc and u.start <= e.start < u.end), None)
+                    n = cites.add(unit) if unit is not None else None
+                    if n is not None:
+                        nums.append(n)
+                    parts.append(f"{label} [{n}]" if n else label)
+                metric = conf.get("metric") or "this value"
+                return Point(f"The sources disagree on {metric}: {' vs '.join(parts)}.", nums)
+        return None
+
+
+_BOUNDARY = re.compile(r"\s*[;:]\s+|,\s+(?=(?:but|while|whereas|which|so)\b)|\s+(?=but\b)")
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    """``[start, end)`` of the clauses of a sentence: split at ";", ":", " - " and before "but"/", while"
+    etc., never inside parentheses or at a comma of an enumeration."""
+    cuts = []
+    depth = 0
+    last = 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")" and depth > 0
+        if depth == 0 and i >= last:
+            m = _BOUNDARY.match(text, i)
+            if m and m.end() > i and i > 0:
+                cuts.append((last, i))
+                last = m.end()
+    cuts.append((last, len(text)))
+    return [(a, b) for a, b in cuts if text[a:b].strip()]
+
+
+def _heading_names(text: str) -> list[str]:
+    """A heading and its name before a colon or dash ("Verdict: AI Margin ..." -> also "Verdict")."""
+    names = [text]
+    head = re.split(r":\s|\s[-–—]\s|\s\(", text, maxsplit=1)[0]
+    head = re.sub(r"^\s*\d+[.)]\s*", "", head)
+    if head and head != text:
+        names.append(head)
+    names += re.findall(r"\(([^()]{3,40})\)", text)  # "1-3 Years (Near Term)" is also "Near Term"
+    return names
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Two stems of one word ("conclusion"/"conclud"): equal, or sharing a long prefix."""
+    if a == b:
+        return True
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n >= 6 and n >= 0.8 * min(len(a), len(b))
+
+
+def _with_marks(p: Point) -> str:
+    """A point's text with its citation markers (a point that places its own markers keeps them)."""
+    if re.search(r"\[\d+\]", p.text):
+        return p.text
+    return f"{p.text} {''.join(f'[{n}]' for n in p.citations)}"
+
+
+def _polarity(text: str) -> int:
+    neg, pos = polarity_counts(text)
+    return (pos > neg) - (neg > pos)
+
+
+def _near_duplicate(c: OpenCandidate, p: OpenCandidate, v: np.ndarray | None, pv: np.ndarray) -> bool:
+    if c.unit.id == p.unit.id or c.text == p.text:
+        return True
+    if v is not None and pv.shape == v.shape and float(v @ pv) >= DUP_COSINE:
+        return True
+    small = min(len(c.toks), len(p.toks))
+    return small > 0 and len(c.toks & p.toks) / small >= DUP_WORDS and min(len(c.toks), len(p.toks)) >= 4
+
+
+def _distinctive_doc_words(index: RetrievalIndex) -> dict[str, frozenset[str]]:
+    """Words of each document's kind and publisher that no other document's have ("commentary")."""
+    words = {
+        d.id: frozenset(tokenize(" ".join(str(x) for x in (d.meta.get("kind") or "", d.meta.get("publisher") or ""))))
+        for d in index.docs.values()
+    }
+    out = {}
+    for d, ws in words.items():
+        others = set().union(*(w for o, w in words.items() if o != d)) if len(words) > 1 else set()
+        out[d] = frozenset(ws - others)
+    return out
