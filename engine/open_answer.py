@@ -35,31 +35,30 @@ from core.interfaces import GraphStore
 from core.types import Answer, Evidence, Point, SearchResult, Unit
 from engine.answer_rank import Ranker
 from engine.answer_result import abstain, cited_answer
-from engine.answer_text import FAKE_MARKER, capitalised, years
-from engine.citations import Citations, evidence_citation
+from engine.answer_text import capitalised, years
+from engine.citations import Citations
+from engine.outline import Outline, point_text
 from retrieval.lexical import tokenize
 from retrieval.question_shape import (
     OpenFocus,
     aspects,
     contrast_count,
-    cue_count,
     open_focus,
     polarity_counts,
     starts_anaphoric,
+    turns_negative,
 )
 from retrieval.store import RetrievalIndex
 
 MAX_POINTS = 6
-POINT_CHARS = 260  # a longer sentence is cut to the clauses that carry the point
-DUP_COSINE = 0.86  # unit vectors this close say the same thing
+DUP_COSINE = 0.93  # unit vectors this close say the same thing (same-section sentences reach ~0.88)
 DUP_WORDS = 0.6  # share of shared content words that makes two sentences near-duplicates
 KEEP_MARGIN = 0.32  # points score within this of the best point
-TOPIC_COVERAGE = 0.6  # a best unit with this much of the question's words restates it
-TOPIC_FOLLOW = (0.25, 0.18, 0.12)  # lift of the 1st, 2nd, 3rd sentence after such a topic sentence
-DIVERSITY = 0.25  # how much closeness to an already picked point costs (maximal marginal relevance)
+TOPIC_COVERAGE = 0.55  # a best unit with this much of the question's words restates it
+TOPIC_FOLLOW = (0.35, 0.28, 0.2, 0.12)  # lift of the 1st, 2nd, 3rd sentence after such a topic sentence
+DIVERSITY = 0.3  # how much closeness to an already picked point costs (maximal marginal relevance)
 SAME_TOPIC = 0.45  # cosine above which two points from different documents are about the same thing
 _RARE_NAME = math.log(1 + 1 / 0.25)  # a name in under a quarter of the units
-_RARE_HEADING = math.log(1 + 1 / 0.12)
 
 
 @dataclass(slots=True)
@@ -70,7 +69,7 @@ class OpenCandidate:
     score: float
     dense: float
     coverage: float
-    aspect_hits: int = 0
+    aspect_hits: float = 0.0
     in_section: bool = False
     text: str = ""  # the quoted text of the point (the unit, or the clauses that carry the point)
     toks: frozenset[str] = field(default_factory=frozenset)
@@ -84,21 +83,7 @@ class OpenAnswerer:
         self.ranker = ranker
         self.settings = settings
         self.graph = graph
-        self._headings: dict[tuple[str, str], list[frozenset[str]]] = {}
-        self._section_units: dict[tuple[str, str], list[int]] = {}
-        df: dict[str, int] = {}
-        for u in index.units:
-            key = (u.doc, u.section)
-            if u.kind == "heading":
-                if u.section and " | " not in u.text:
-                    self._headings.setdefault(key, []).extend(frozenset(tokenize(v)) for v in _heading_names(u.text))
-            elif u.section:
-                self._section_units.setdefault(key, []).append(u.id)
-            for t in set(tokenize(u.text)):
-                df[t] = df.get(t, 0) + 1
-        n = max(1, len(index.units))
-        self._text_idf = {t: math.log(1 + n / c) for t, c in df.items()}  # over unit text only, not titles
-        self._doc_words = _distinctive_doc_words(index)
+        self.outline = Outline(index)
 
     # ---- public ------------------------------------------------------------------------------------
 
@@ -130,20 +115,8 @@ class OpenAnswerer:
         return ans
 
     def focus_sections(self, q_tokens: tuple[str, ...]) -> set[tuple[str, str]]:
-        """Sections whose heading the question names: every distinctive word of the heading (or of its
-        name before a colon or dash) is in the question, allowing word forms ("Summarize the bear case"
-        names "Bear Case"; "what does the verdict say" names "Verdict: AI Margin Pressure Score")."""
-        q = set(q_tokens)
-        idf = self._text_idf
-        out = set()
-        for key, variants in self._headings.items():
-            for toks in variants:
-                rare = {t for t in toks if idf.get(t, _RARE_HEADING + 1) > _RARE_HEADING and not any(c.isdigit() for c in t)}
-                hit = sum(any(_same_word(t, x) for x in q) for t in rare)
-                if rare and hit == len(rare) or (len(rare) >= 3 and hit >= 2 and 3 * hit >= 2 * len(rare)):
-                    out.add(key)
-                    break
-        return out
+        """Sections whose heading the question names (:meth:`engine.outline.Outline.focus_sections`)."""
+        return self.outline.focus_sections(q_tokens)
 
     # ---- candidates --------------------------------------------------------------------------------
 
@@ -153,7 +126,7 @@ class OpenAnswerer:
         qa = result.question
         pool = {su.unit.id: (su.score, su.dense) for su in result.units}
         prior = {su.unit.chunk: su.chunk_prior for su in result.units}
-        extra = {uid for key in sections for uid in self._section_units.get(key, [])}
+        extra = {uid for key in sections for uid in self.outline.section_units.get(key, [])}
         if qv is not None:
             extra.update(uid for uid, _ in self.index.unit_dense.search(qv, 40))
         n_units = len(self.index.units)
@@ -180,13 +153,15 @@ class OpenAnswerer:
         off_subject: list[OpenCandidate] = []
         for uid, (base, dense) in pool.items():
             u = self.index.units[uid]
-            if u.kind == "heading" or not u.section and u.kind != "sentence":
-                continue  # headings (and table header rows) are not points
+            if u.kind == "heading" or (not u.section and u.kind != "sentence") or u.text.rstrip().endswith(":"):
+                continue  # headings, table header rows and lead-ins ("the key takeaways are:") are not points
             cov = self.ranker.coverage(qa, self.ranker.unit_tokens(u))
             score = base + 0.25 * cov
-            hits = max((min(cue_count(a.evidence, u.text), 3) for a in asked), default=0)
+            hits = max((min(a.hits(u.text), 2.0) for a in asked), default=0.0)
             if polar:  # "weaknesses", "risks": the sentence must state one
                 score += 0.07 * hits - (0.1 if hits == 0 else 0.0)
+                if any(a.polarity == "negative" for a in asked) and turns_negative(u.text):
+                    score += 0.06  # "real but declining", "best-in-class, but the gap has narrowed"
             elif asked:  # "drivers", "consequences": a cue helps, its absence is no evidence
                 score += 0.03 * hits
             in_section = (u.doc, u.section) in sections
@@ -249,7 +224,7 @@ class OpenAnswerer:
         """Rare capitalised names of the question's subject, as written ("Segment", "CPaaS"): rare in
         the units' own text (a word of every document title is not a name of the subject)."""
         stems = capitalised(f"x {focus.subject}")
-        rare = {t for t in stems if self._text_idf.get(t, 0.0) > _RARE_NAME and not any(ch.isdigit() for ch in t)}
+        rare = {t for t in stems if self.outline.text_idf.get(t, 0.0) > _RARE_NAME and not any(ch.isdigit() for ch in t)}
         out = []
         for w in re.findall(r"[A-Z][\w-]*", focus.subject):
             base = re.sub(r"'s$|’s$", "", w)
@@ -258,15 +233,16 @@ class OpenAnswerer:
         return list(dict.fromkeys(out))
 
     def _names_missing(self, u: Unit, names: list[str]) -> int:
-        """0 when the subject's names are in the unit or its section, 1 when only in a neighbouring
-        sentence, 2 when nowhere near it."""
+        """0 when the subject's names are in the unit, its section or its document's title, 1 when only
+        in the sentence it refers back to, 2 when nowhere near it."""
         worst = 0
         prev = self.index.units[u.id - 1] if u.id > 0 else None
         refers_back = prev is not None and prev.doc == u.doc and prev.section == u.section and starts_anaphoric(u.text)
+        title = self.index.docs[u.doc].title
         for name in names:
             pat = re.compile(rf"(?<![\w-]){re.escape(name)}")
-            if pat.search(u.text) or pat.search(u.section):
-                continue
+            if pat.search(u.text) or pat.search(u.section) or pat.search(title):
+                continue  # a name in the document's title is what the whole document is about
             # "This advantage is declining": the name may be in the sentence it refers back to
             worst = max(worst, 1 if refers_back and prev is not None and pat.search(prev.text) else 2)
         return worst
@@ -274,22 +250,30 @@ class OpenAnswerer:
     def _doc_preference(self, q_tokens: tuple[str, ...]) -> set[str]:
         """Documents the question names by kind or publisher ("the commentary", "the analyst")."""
         q = set(q_tokens)
-        return {d for d, words in self._doc_words.items() if words & q}
+        return {d for d, words in self.outline.doc_words.items() if words & q}
 
     # ---- selection ---------------------------------------------------------------------------------
 
     def _select(self, cands: list[OpenCandidate], focus: OpenFocus, has_sections: bool) -> list[OpenCandidate]:
+        """Up to :data:`MAX_POINTS` distinct points: a named section's units first (all of them when
+        they fit, in the document's order), then the most relevant others, each as unlike the points
+        already picked as possible (maximal marginal relevance); near-duplicates never."""
         best = cands[1].score if len(cands) > 1 else cands[0].score  # the runner-up: a best unit that
         # restates the question word for word must not set the bar for every other point
-        keep = [c for c in cands if c.score >= best - KEEP_MARGIN or (c.in_section and (focus.summary or not focus.aspects))]
+        whole_section = has_sections and (focus.summary or not any(aspects()[a].polarity for a in focus.aspects))
+        keep = [c for c in cands if c.score >= best - KEEP_MARGIN or (c.in_section and whole_section)]
         vecs = self._vectors([c.unit.id for c in keep])
         for c in keep:
             c.text = self._point_text(c.unit, focus)
             c.toks = frozenset(tokenize(c.text))
         picks: list[OpenCandidate] = []
-        rest = list(keep)
+        inside = [c for c in keep if c.in_section] if whole_section else []
+        if inside and len(inside) < MAX_POINTS:  # the whole section, leaving room for what others say
+            for c in sorted(inside, key=lambda c: c.unit.id):
+                if not any(_near_duplicate(c, p, vecs[c.unit.id], vecs[p.unit.id]) for p in picks):
+                    picks.append(c)
+        rest = [c for c in keep if c not in picks]
         while rest and len(picks) < MAX_POINTS:
-            # most relevant first, but a point that repeats a picked one in other words waits (MMR)
             def gain(c: OpenCandidate) -> float:
                 sims = [float(vecs[c.unit.id] @ vecs[p.unit.id]) for p in picks]
                 return c.score - DIVERSITY * max(sims, default=0.0)
@@ -302,9 +286,9 @@ class OpenAnswerer:
                 break
             picks.append(c)
         self._cover_documents(keep, picks, focus)
-        if has_sections and (focus.summary or not focus.aspects):  # a named section reads in its own order
-            inside = sorted((c for c in picks if c.in_section), key=lambda c: c.unit.id)
-            picks = inside + [c for c in picks if not c.in_section]
+        if whole_section:  # a named section reads in its own order
+            inside_picked = sorted((c for c in picks if c.in_section), key=lambda c: c.unit.id)
+            picks = inside_picked + [c for c in picks if not c.in_section]
         return picks
 
     def _cover_documents(self, keep: list[OpenCandidate], picks: list[OpenCandidate], focus: OpenFocus) -> None:
@@ -333,34 +317,15 @@ class OpenAnswerer:
 
     def _point_text(self, u: Unit, focus: OpenFocus) -> str:
         """The unit's text, or for a long sentence the run of clauses that carries the point."""
-        text = FAKE_MARKER.sub(r"(\1)", u.text.strip())
-        if u.kind == "table_row" or len(text) <= POINT_CHARS:
-            return text
-        clauses = _clauses(text)
-        if len(clauses) < 2:
-            return text
         asked = [aspects()[a] for a in focus.aspects]
         q = set(focus.subject_tokens)
+        idf = self.outline.text_idf
 
-        def weight(a: int, b: int) -> float:
-            part = text[a:b]
-            toks = set(tokenize(part))
-            w = sum(self.ranker.idf.get(t, 0.0) for t in toks & q)
-            return w + 2.0 * sum(cue_count(x.evidence, part) for x in asked)
+        def weight(part: str) -> float:
+            w = sum(idf.get(t, 0.0) for t in set(tokenize(part)) & q)
+            return w + 2.0 * sum(x.hits(part) for x in asked)
 
-        best, best_w = (clauses[0][0], clauses[-1][1]), -1.0
-        for i in range(len(clauses)):
-            for j in range(i, len(clauses)):
-                a, b = clauses[i][0], clauses[j][1]
-                if b - a > POINT_CHARS:
-                    break
-                w = weight(a, b) + 0.002 * (b - a)  # the fuller of two equal runs
-                if w > best_w:
-                    best, best_w = (a, b), w
-        a, b = best
-        part = text[a:b].strip(" ,;:")
-        part = re.sub(r"^(?:and|but|while|whereas|with|so|as|or|vs\.?)\s+", "", part, flags=re.I).strip(" ,;:-")
-        return part if len(part) >= 40 else text
+        return point_text(u, weight)
 
     def _point(self, c: OpenCandidate, cites: Citations) -> Point:
         u = c.unit
@@ -419,12 +384,11 @@ class OpenAnswerer:
                     continue
                 e = Evidence(ev["doc"], ev["start"], ev["end"], ev["text"])
                 touched |= any(d == e.doc and s <= e.start < t for d, s, t in spans)
-                c = evidence_citation(self.index, e, len(cites.items) + 1)
-                sides.append((str(side.get("surface") or side.get("value")), e, c))
+                sides.append((str(side.get("surface") or side.get("value")), e))
             if touched and len(sides) >= 2:
                 nums = []
                 parts = []
-                for label, e, c in sides:
+                for label, e in sides:
                     unit = next((u for u in self.index.units if u.doc == e.doc and u.start <= e.start < u.end), None)
                     n = cites.add(unit) if unit is not None else None
                     if n is not None:
@@ -433,50 +397,6 @@ class OpenAnswerer:
                 metric = conf.get("metric") or "this value"
                 return Point(f"The sources disagree on {metric}: {' vs '.join(parts)}.", nums)
         return None
-
-
-_BOUNDARY = re.compile(r"\s*[;:]\s+|,\s+(?=(?:but|while|whereas|which|so)\b)|\s+(?=but\b)")
-
-
-def _clauses(text: str) -> list[tuple[int, int]]:
-    """``[start, end)`` of the clauses of a sentence: split at ";", ":", " - " and before "but"/", while"
-    etc., never inside parentheses or at a comma of an enumeration."""
-    cuts = []
-    depth = 0
-    last = 0
-    for i, ch in enumerate(text):
-        depth += ch == "("
-        depth -= ch == ")" and depth > 0
-        if depth == 0 and i >= last:
-            m = _BOUNDARY.match(text, i)
-            if m and m.end() > i and i > 0:
-                cuts.append((last, i))
-                last = m.end()
-    cuts.append((last, len(text)))
-    return [(a, b) for a, b in cuts if text[a:b].strip()]
-
-
-def _heading_names(text: str) -> list[str]:
-    """A heading and its name before a colon or dash ("Verdict: AI Margin ..." -> also "Verdict")."""
-    names = [text]
-    head = re.split(r":\s|\s[-–—]\s|\s\(", text, maxsplit=1)[0]
-    head = re.sub(r"^\s*\d+[.)]\s*", "", head)
-    if head and head != text:
-        names.append(head)
-    names += re.findall(r"\(([^()]{3,40})\)", text)  # "1-3 Years (Near Term)" is also "Near Term"
-    return names
-
-
-def _same_word(a: str, b: str) -> bool:
-    """Two stems of one word ("conclusion"/"conclud"): equal, or sharing a long prefix."""
-    if a == b:
-        return True
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n >= 6 and n >= 0.8 * min(len(a), len(b))
 
 
 def _with_marks(p: Point) -> str:
@@ -494,20 +414,9 @@ def _polarity(text: str) -> int:
 def _near_duplicate(c: OpenCandidate, p: OpenCandidate, v: np.ndarray | None, pv: np.ndarray) -> bool:
     if c.unit.id == p.unit.id or c.text == p.text:
         return True
-    if v is not None and pv.shape == v.shape and float(v @ pv) >= DUP_COSINE:
+    cos = float(v @ pv) if v is not None and pv.shape == v.shape else 0.0
+    if cos >= DUP_COSINE:
         return True
     small = min(len(c.toks), len(p.toks))
-    return small > 0 and len(c.toks & p.toks) / small >= DUP_WORDS and min(len(c.toks), len(p.toks)) >= 4
-
-
-def _distinctive_doc_words(index: RetrievalIndex) -> dict[str, frozenset[str]]:
-    """Words of each document's kind and publisher that no other document's have ("commentary")."""
-    words = {
-        d.id: frozenset(tokenize(" ".join(str(x) for x in (d.meta.get("kind") or "", d.meta.get("publisher") or ""))))
-        for d in index.docs.values()
-    }
-    out = {}
-    for d, ws in words.items():
-        others = set().union(*(w for o, w in words.items() if o != d)) if len(words) > 1 else set()
-        out[d] = frozenset(ws - others)
-    return out
+    share = len(c.toks & p.toks) / small if small else 0.0
+    return small >= 4 and (share >= DUP_WORDS or (cos >= 0.8 and share >= DUP_WORDS - 0.15))

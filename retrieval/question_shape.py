@@ -40,6 +40,11 @@ class Aspect:
     polarity: str  # "negative", "positive" or ""
     question: re.Pattern[str]
     evidence: re.Pattern[str]
+    evidence_weak: re.Pattern[str]  # generic words of the aspect itself ("risk"): half a cue
+
+    def hits(self, text: str) -> float:
+        """Cue occurrences in ``text``: mechanisms count 1, the aspect's generic words 0.5."""
+        return len(self.evidence.findall(text)) + 0.5 * len(self.evidence_weak.findall(text))
 
 
 def _cue_pattern(cues: list[str]) -> re.Pattern[str]:
@@ -57,7 +62,8 @@ def _aspect_data() -> dict:  # type: ignore[type-arg]
 def aspects() -> dict[str, Aspect]:
     """Every aspect of the data file, by name."""
     return {
-        a["name"]: Aspect(a["name"], a.get("polarity", ""), _cue_pattern(a["question"]), _cue_pattern(a["evidence"]))
+        a["name"]: Aspect(a["name"], a.get("polarity", ""), _cue_pattern(a["question"]), _cue_pattern(a["evidence"]),
+                          _cue_pattern(a.get("evidence_weak", [])))
         for a in _aspect_data()["aspects"]
     }
 
@@ -77,15 +83,24 @@ def polarity_counts(text: str) -> tuple[int, int]:
     neg = pos = 0
     for a in aspects().values():
         if a.polarity == "negative":
-            neg = max(neg, cue_count(a.evidence, text))
+            neg = max(neg, int(a.hits(text)))
         elif a.polarity == "positive":
-            pos = max(pos, cue_count(a.evidence, text))
+            pos = max(pos, int(a.hits(text)))
     return neg, pos
 
 
 def starts_anaphoric(text: str) -> bool:
     """Does a sentence open by referring back ("This advantage ...", "It also ...")?"""
     return bool(_named_pattern("anaphora").match(text.lstrip().lower()))
+
+
+def turns_negative(text: str) -> bool:
+    """A contrast followed by a negative cue ("real but declining", "a floor, but growth requires ...")."""
+    m = _named_pattern("contrast_cues").search(text.lower())
+    if m is None:
+        return False
+    rest = text[m.end():]
+    return any(a.polarity == "negative" and a.hits(rest) > 0 for a in aspects().values())
 
 
 def contrast_count(text: str) -> int:
@@ -271,9 +286,8 @@ def _which_property(q: str) -> str:
     parts = _which_split(q)
     head = parts[0] if parts else q
     cues = _comparison_cues()
-    m = None
-    for m in re.finditer(rf"\b(?:{_words_re(cues['more'] + cues['less'])})\b", head, re.I):
-        pass
+    found = list(re.finditer(rf"\b(?:{_words_re(cues['more'] + cues['less'])})\b", head, re.I))
+    m = found[-1] if found else None
     text = head[m.end():] if m is not None and head[m.end():].strip() else head
     prop = _property_phrase(text)
     return "" if all(any(ch.isdigit() for ch in w) for w in prop.split()) else prop
