@@ -32,9 +32,26 @@ class Citations:
     def add(self, u: Unit, value: Value | None = None) -> int:
         if u.id in self._by_unit:
             return self._by_unit[u.id]
+        if (u.doc, u.start, u.end) in self._by_span:  # adopted from another answer already
+            return self._by_span[(u.doc, u.start, u.end)]
         n = len(self.items) + 1
         self.items.append(citation(self.index, u, n, value))
         self._by_unit[u.id] = n
+        return n
+
+    def adopt(self, c: Citation) -> int:
+        """Number a citation made elsewhere (a sub-answer's, a graph fact's) in this list; the same span
+        keeps one number."""
+        key = (c.doc, c.start, c.end)
+        for uid, n in self._by_unit.items():
+            u = self.index.units[uid]
+            if (u.doc, u.start, u.end) == key:
+                return n
+        if key in self._by_span:
+            return self._by_span[key]
+        n = len(self.items) + 1
+        self.items.append(Citation(n, c.doc, c.title, c.section, c.start, c.end, c.text, c.page, c.value_start, c.value_end))
+        self._by_span[key] = n
         return n
 
     def add_part(self, u: Unit, text: str) -> int:

@@ -34,18 +34,22 @@ class Outline:
         self.index = index
         self.headings: dict[tuple[str, str], list[frozenset[str]]] = {}
         self.section_units: dict[tuple[str, str], list[int]] = {}
+        self.unit_tokens: list[frozenset[str]] = []  # each unit's own words (stems), in unit order
         df: dict[str, int] = {}
         for u in index.units:
+            toks = frozenset(tokenize(u.text))
+            self.unit_tokens.append(toks)
             key = (u.doc, u.section)
             if u.kind == "heading":
                 if u.section and " | " not in u.text:
                     self.headings.setdefault(key, []).extend(frozenset(tokenize(v)) for v in heading_names(u.text))
             elif u.section:
                 self.section_units.setdefault(key, []).append(u.id)
-            for t in set(tokenize(u.text)):
+            for t in toks:
                 df[t] = df.get(t, 0) + 1
         n = max(1, len(index.units))
         self.text_idf = {t: math.log(1 + n / c) for t, c in df.items()}  # over unit text only, not titles
+        self.common = frozenset(t for t, c in df.items() if c > 0.25 * n)  # words of most units ("the company")
         self.doc_words = distinctive_doc_words(index)
 
     def focus_sections(self, q_tokens: tuple[str, ...] | list[str]) -> set[tuple[str, str]]:

@@ -23,6 +23,7 @@ from core.interfaces import ChatModel, GraphStore
 from core.types import Answer, SearchResult
 from core.validation import check_question
 from engine.answer import OfflineAnswerer
+from engine.compare import Comparer
 from engine.graph_route import GraphContext, merge_graph_answer, two_hop_answer
 from engine.ingest import BuildReport, build_index
 from engine.llm import make_chat
@@ -48,6 +49,7 @@ class QA:
         self.retriever = Retriever(self.index, settings)
         self.offline = OfflineAnswerer(self.index, settings)
         self.opener = OpenAnswerer(self.index, self.offline.ranker, settings, snapshot.graph)
+        self.comparer = Comparer(self.index, self.retriever, self.opener.outline, settings, snapshot.graph)
         self.llm: LLMAnswerer | None = None
         self._lock = threading.Lock()
         self.attach_llm(chat)
@@ -101,7 +103,7 @@ class QA:
             llm = self.llm
             self.snapshot, self.index = fresh.snapshot, fresh.index
             self.retriever, self.offline = fresh.retriever, fresh.offline
-            self.opener = fresh.opener
+            self.opener, self.comparer = fresh.opener, fresh.comparer
             if llm is not None:  # keep an attached LLM across index generations
                 self.attach_llm(llm.chat, llm.settings)
         return report
@@ -119,7 +121,7 @@ class QA:
         t0 = time.perf_counter()
         q = self.check_question(question)
         ctx = self._graph_context(use_graph)
-        shaped = self._ask_shaped(q, k)
+        shaped = self._ask_shaped(q, k, ctx)
         if shaped is not None:
             shaped.timings_ms["total"] = (time.perf_counter() - t0) * 1000
             return shaped
@@ -145,7 +147,7 @@ class QA:
         :class:`~core.errors.QuestionError`, before yielding anything.
         """
         t0 = time.perf_counter()
-        shaped = self._ask_shaped(self.check_question(question), k)
+        shaped = self._ask_shaped(self.check_question(question), k, self._graph_context(None))
         if shaped is not None:  # points and tables are built offline, then shown whole
             shaped.timings_ms["total"] = (time.perf_counter() - t0) * 1000
             yield shaped.text
@@ -183,13 +185,17 @@ class QA:
 
     # ---- open answers and comparisons (issue 11) ----------------------------------------------------
 
-    def _ask_shaped(self, q: str, k: int | None) -> Answer | None:
-        """A point-by-point answer to an open question (``None`` for every other kind of question).
+    def _ask_shaped(self, q: str, k: int | None, ctx: GraphContext | None) -> Answer | None:
+        """A point-by-point answer to an open question, a table for a comparison (``None`` for every
+        other kind of question, and for a comparison whose two items cannot be told apart).
 
         Open answers are built offline even with an LLM attached: every point is a quoted,
-        cited clause, which an LLM rewrite would lose.
+        cited clause, which an LLM rewrite would lose. A comparison's quantity cells are
+        sub-answers, so they go through the LLM when one is attached.
         """
         kind = analyze(q).answer_type
+        if kind == "comparison":
+            return self.comparer.answer(q, k, lambda sub: self._ask_one(sub, k, ctx))
         if kind not in OPEN_TYPES or len(split_question(q)) > 1:
             return None
         t0 = time.perf_counter()

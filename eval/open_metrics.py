@@ -149,9 +149,10 @@ def displayed_sentences(ans: Answer) -> list[str]:
     if ans.points:
         return [p.text for p in ans.points]
     if ans.comparison is not None:
-        lead = ans.text.split("\n", 1)[0]
+        first = ans.text.split("\n", 1)[0]
+        lead = [] if first.startswith("- ") or not first.strip() else [first]  # rows start with "- "
         cells = [c.text for row in ans.comparison.cells for c in row if not NOT_STATED.search(c.text)]
-        return [lead, *cells] if lead.strip() else cells
+        return [*lead, *cells]
     parts = re.split(r"(?<=[.!?])\s+|\n+", strip_markers(ans.text))
     return [p for p in parts if tokenize(p)]
 

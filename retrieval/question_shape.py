@@ -48,9 +48,24 @@ class Aspect:
 
 
 def _cue_pattern(cues: list[str]) -> re.Pattern[str]:
-    """One regex matching any cue at the start of a word (cues are plain lower-case text)."""
-    alts = sorted((re.escape(c.lower()).replace(r"\ ", r"\s+") for c in cues if c), key=len, reverse=True)
-    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + ")", re.I) if alts else re.compile(r"(?!x)x")
+    """One regex for a list of cues: a cue matches whole words with plural and verb endings
+    ("margin" finds "margins", not "marginal"); a cue ending in ``*`` matches any word it starts.
+
+    >>> bool(_cue_pattern(["sales"]).search("Salesforce")), bool(_cue_pattern(["declin*"]).search("declining"))
+    (False, True)
+    """
+    alts = []
+    for c in cues:
+        c = c.strip().lower()
+        if not c:
+            continue
+        if c.endswith("*"):
+            alts.append(re.escape(c[:-1]).replace(r"\ ", r"\s+"))
+        else:
+            alts.append(re.escape(c).replace(r"\ ", r"\s+") + r"(?:s|es|ed|d|ing)?(?![a-z0-9])")
+    if not alts:
+        return re.compile(r"(?!x)x")
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(sorted(alts, key=len, reverse=True)) + ")", re.I)
 
 
 @cache
@@ -168,6 +183,25 @@ def _comparison_cues() -> dict:  # type: ignore[type-arg]
     return dict(_question_data()["comparison_cues"])
 
 
+def comparison_words() -> tuple[list[str], list[str]]:
+    """Comparatives that ask for the larger side and for the smaller side (data file)."""
+    cues = _comparison_cues()
+    return list(cues["more"]), list(cues["less"])
+
+
+@cache
+def compare_properties() -> tuple[Aspect, ...]:
+    """The properties a comparison lines up when the question names none, in order (data file)."""
+    out = []
+    for p in _aspect_data()["compare_properties"]:
+        if "aspect" in p:
+            a = aspects()[p["aspect"]]
+            out.append(Aspect(p["name"], a.polarity, a.question, a.evidence, a.evidence_weak))
+        else:
+            out.append(Aspect(p["name"], "", _cue_pattern([]), _cue_pattern(p["evidence"]), _cue_pattern([])))
+    return tuple(out)
+
+
 def _words_re(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
@@ -216,6 +250,8 @@ def comparison_parts(question: str) -> ComparisonParts:
         if not prop:
             b, prop = _split_property(b, cues["property_prefixes"])
         a, b = _clean(a), _clean(b)
+        if m.start("a") == 0 and a[:1].isupper() and a[1:2].islower():
+            a = a[:1].lower() + a[1:]  # capitalised only because it starts the question
         if a and b:
             a, b = _distribute(a, b)
             return ComparisonParts((a, b), prop, direction, False)
