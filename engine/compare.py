@@ -231,7 +231,7 @@ class Comparer:
             taken: set[int] = set()
             for i, it in enumerate(items):
                 others = [o for o in items if o is not it]
-                p = finder.best(it, others, units[i], used | taken, **kw)  # type: ignore[arg-type]
+                p = finder.best(it, others, units[i], used | taken, views=parts.across_documents, **kw)  # type: ignore[arg-type]
                 out.append(p)
                 if p is not None and p.unit is not None:
                     taken.add(p.unit.id)
@@ -242,6 +242,8 @@ class Comparer:
             add(parts.prop, pick_all(prop_text=parts.prop))
         else:
             add(IN_SHORT, pick_all())
+        if parts.across_documents and parts.prop:
+            specs = []  # how the documents see one thing: that row (and the lead) say it
         for spec in specs:
             if len(props) >= MAX_PROPERTIES:
                 break

@@ -20,7 +20,7 @@ from core.values import Value, find_values
 from engine.answer_text import first_cell
 from engine.outline import Outline, point_text
 from retrieval.lexical import concepts, tokenize
-from retrieval.question_shape import Aspect, frame_words
+from retrieval.question_shape import Aspect, frame_words, is_lead_in, polarity_counts
 from retrieval.store import RetrievalIndex
 
 GENERIC_ITEM_WORDS = frozenset({"scenario", "case", "business", "segment", "category", "line", "unit", "division"})
@@ -177,7 +177,7 @@ class CellFinder:
 
     @staticmethod
     def _citable(u: Unit) -> bool:
-        return u.kind != "heading" and not u.text.rstrip().endswith(":") and bool(u.section or u.kind == "sentence")
+        return u.kind != "heading" and not is_lead_in(u.text) and bool(u.section or u.kind == "sentence")
 
     def dense(self, u: Unit) -> float:
         if self.qv is None:
@@ -189,7 +189,7 @@ class CellFinder:
 
     def best(
         self, it: Item, others: list[Item], units: list[Unit], used: set[int],
-        aspect: Aspect | None = None, prop_text: str = "",
+        aspect: Aspect | None = None, prop_text: str = "", views: bool = False,
     ) -> Pick | None:
         """The unit that best states ``it`` on a property (an aspect's cues, or the property's words and
         their synonyms; neither for the "in short" row), preferring units that do not also speak of the
@@ -215,6 +215,9 @@ class CellFinder:
                     continue
                 s += 0.5 * share + (0.1 if phrase is not None and phrase.search(u.text) else 0.0)
             s += 0.3 if it.distinct <= own else 0.15
+            if views:  # how documents view something: evaluative sentences say it
+                neg, pos = polarity_counts(u.text)
+                s += 0.06 * min(neg + pos, 2)
             if any(o.distinct and o.distinct <= toks for o in others):
                 s -= 0.25
             if best is None or s > best[0]:

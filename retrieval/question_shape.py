@@ -104,6 +104,20 @@ def polarity_counts(text: str) -> tuple[int, int]:
     return neg, pos
 
 
+def is_lead_in(text: str) -> bool:
+    """A sentence that only introduces what follows ("For business leaders, the key takeaways are:"),
+    not a claim of its own ("Twilio's moats have eroded more than anticipated:" is one).
+
+    >>> is_lead_in("The key takeaways are:"), is_lead_in("Margins have eroded more than most expected:")
+    (True, False)
+    """
+    t = text.rstrip()
+    if not t.endswith(":"):
+        return False
+    words = t[:-1].split()
+    return len(words) < 6 or words[-1].lower() in set(_aspect_data()["lead_in_words"])
+
+
 def starts_anaphoric(text: str) -> bool:
     """Does a sentence open by referring back ("This advantage ...", "It also ...")?"""
     return bool(_named_pattern("anaphora").match(text.lstrip().lower()))
