@@ -73,11 +73,16 @@ class Comparer:
         else:
             return None
         result = self.retriever.search(question, k=k)
-        if not parts.across_documents and self._is_quantity(parts):
+        items = resolve_items(labels, self.index, self.outline, self.graph)
+        if parts.across_documents:
+            for it, d in zip(items, sorted(self.index.docs), strict=True):
+                it.doc, it.sections, it.rows, it.facts = d, set(), [], []
+        elif not all(it.rows for it in items) and self._is_quantity(parts):
+            # quantities that are not rows of one table: one sub-question per item
             ans = self._by_values(question, parts, labels, result, ask_one)
             if ans is not None:
                 return ans
-        return self._by_evidence(question, parts, labels, result)
+        return self._by_evidence(question, parts, items, result)
 
     # ---- quantities: one sub-question per item ------------------------------------------------------
 
@@ -100,7 +105,14 @@ class Comparer:
         cites = Citations(self.index)
         cells: list[list[Point]] = []
         picks: list[Pick | None] = []
+        seen: set[str] = set()
         for a in answers:
+            claim = _first_claim(a.text)[0]
+            if a.abstained or claim.lower() in seen:  # the same sentence for two items states neither
+                cells.append([Point(NOT_STATED, [])])
+                picks.append(None)
+                continue
+            seen.add(claim.lower())
             if a.abstained:
                 cells.append([Point(NOT_STATED, [])])
                 picks.append(None)
@@ -122,12 +134,8 @@ class Comparer:
 
     # ---- evidence: tables, graph facts, passages ------------------------------------------------------
 
-    def _by_evidence(self, question: str, parts: ComparisonParts, labels: list[str], result: SearchResult) -> Answer:
+    def _by_evidence(self, question: str, parts: ComparisonParts, items: list[Item], result: SearchResult) -> Answer:
         qv = self.retriever.embed(question) if self.settings.use_dense else None
-        items = resolve_items(labels, self.index, self.outline, self.graph)
-        if parts.across_documents:
-            for it, d in zip(items, sorted(self.index.docs), strict=True):
-                it.doc, it.sections, it.rows, it.facts = d, set(), [], []
         finder = CellFinder(self.index, self.outline, qv)
         cites = Citations(self.index)
         if all(it.rows for it in items):

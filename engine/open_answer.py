@@ -97,8 +97,9 @@ class OpenAnswerer:
         cands = self._candidates(result, qv, focus, sections)
         if not cands:
             return abstain(self.index, result, [])
-        best = max(cands, key=lambda c: c.score)
-        conf = 0.55 * best.dense + 0.45 * best.coverage
+        # how sure the evidence is: the closest of the leading candidates (the best-scored one may owe
+        # its rank to aspect cues more than to closeness)
+        conf = max(0.55 * c.dense + 0.45 * c.coverage for c in cands[:10])
         if conf < self.settings.abstain_threshold and not any(c.in_section for c in cands):
             return abstain(self.index, result, [], conf)
         picks = self._select(cands, focus, bool(sections))

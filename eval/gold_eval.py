@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from core.config import ROOT, Settings
 from core.types import Answer
 from eval import metrics as M
+from eval.open_metrics import displayed_sentences, repeated_sentences
 
 GOLD_QA = ROOT / "eval" / "gold" / "qa.jsonl"
 GOLD_GRAPH = ROOT / "eval" / "gold" / "graph.json"
@@ -137,6 +138,7 @@ def evaluate_question(system: System, q: GoldQuestion, evidence: Evidence, k_max
         "abstained": bool(ans.abstained), "detected_type": ans.answer_type, "route": ans.route,
         "latency_ms": round(latency, 2),
         "citations": [{"n": c.n, "doc": c.doc, "start": c.start, "end": c.end} for c in ans.citations],
+        "repeated": repeated_sentences(displayed_sentences(ans)),  # sentences said twice in one answer
     }
     faith, checks = M.faithfulness(ans.text, ans.citations) if not ans.abstained else (None, [])
     rec["faithfulness"] = faith
@@ -197,7 +199,7 @@ def _failure(q: GoldQuestion, ans: Answer, score: M.AnswerScore, rec: dict[str, 
     return f"{score.detail}{typ}; {where}"
 
 
-_TYPE_FAMILY = {"range": {"range", "percentage", "amount", "multiple", "duration"}}
+_TYPE_FAMILY = {"range": {"range", "percentage", "amount", "multiple", "duration"}, "reason": {"open"}}
 
 
 def _type_ok(gold: str, detected: str) -> bool:
@@ -232,6 +234,8 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "passage_chars": M.mean(r["passage_chars"] for r in ans),
         "latency_p50_ms": M.percentile(lat, 50),
         "latency_p95_ms": M.percentile(lat, 95),
+        "repeated_per_answer": M.mean(r.get("repeated") for r in records),
+        "answers_with_repeats": sum(bool(r.get("repeated")) for r in records),
     }
     for k in KS:
         out[f"recall@{k}"] = M.mean(r[f"recall@{k}"] for r in ans)
@@ -360,8 +364,13 @@ def evaluate(
     graph: bool = False,
     sweep: Sequence[int] = (),
     say: Say | None = None,
+    shapes: tuple[Sequence[Any], Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
-    """The full report: kgqa, its ablations, the llama-index baseline, the graph and a chunk sweep."""
+    """The full report: kgqa, its ablations, the llama-index baseline, the graph and a chunk sweep;
+    with ``shapes`` (open and comparison gold, :mod:`eval.open_eval`) also point coverage, cell
+    accuracy and redundancy, for kgqa and the baseline."""
+    from eval.open_eval import run_shapes
+
     say = say or (lambda _m: None)
     say(f"kgqa: {len(questions)} gold questions")
     main = run_gold(KgqaSystem(qa), questions, say)
@@ -374,6 +383,9 @@ def evaluate(
         "questions": len(questions),
         "kgqa": main,
     }
+    if shapes is not None:
+        say(f"kgqa: {len(shapes[0])} open questions, {len(shapes[1])} comparisons")
+        report["shapes"] = {"kgqa": run_shapes(KgqaSystem(qa), shapes[0], shapes[1], say)}
     if ablations:
         report["ablations"] = run_ablations(qa, questions, main, say)
     if baseline:
@@ -387,6 +399,8 @@ def evaluate(
         report["baseline"] = run
         report["comparison"] = compare(main["summary"], run["summary"])
         report["baseline_flips"] = flips(run["records"], main["records"])
+        if shapes is not None:
+            report["shapes"]["baseline"] = run_shapes(base, shapes[0], shapes[1], say)
     if graph:
         say("graph: scoring the knowledge graph against eval/gold/graph.json")
         report["graph"] = graph_scores(qa)

@@ -14,7 +14,7 @@
 * **lead** - for "which is larger/cheaper" gold comparisons: every lead keyword group is in the
   answer's first sentence.
 * **redundancy** - repeated sentences per answer: a sentence counts when it repeats an earlier one
-  of the same answer (same words, or one contained in the other).
+  of the same answer (same words, or one nearly all inside the other).
 
 Keywords are compared after :func:`eval.metrics.fold` (typography folded, lower case).
 
@@ -158,14 +158,19 @@ def displayed_sentences(ans: Answer) -> list[str]:
 
 
 def repeated_sentences(sentences: Sequence[str]) -> int:
-    """How many sentences repeat an earlier one (same words, or one contained in the other)."""
+    """How many sentences repeat an earlier one: the same words, or nearly all of one inside the other
+    (a list of names followed by the sentence that states them is not a repeat; the same quote twice is).
+
+    >>> repeated_sentences(["A, B and C.", "Vendors like A, B, and C build agents that replace the layer."])
+    0
+    """
     seen: list[str] = []
     n = 0
     for s in sentences:
         k = " ".join(tokenize(strip_markers(s), keep_stopwords=True))
         if not k:
             continue
-        if any(k == x or (min(len(k), len(x)) >= 30 and (k in x or x in k)) for x in seen):
+        if any(k == x or (min(len(k), len(x)) >= 0.6 * max(len(k), len(x)) and (k in x or x in k)) for x in seen):
             n += 1
         seen.append(k)
     return n

@@ -133,7 +133,10 @@ def _print_answer(answer: Any) -> None:
 
     con = Console(highlight=False, soft_wrap=True)
     style = "yellow" if answer.abstained else "bold"
-    con.print(f"[{style}]{escape(answer.text)}[/]")
+    if answer.comparison is not None and not answer.abstained:
+        _print_comparison(con, answer)
+    else:
+        con.print(f"[{style}]{escape(answer.text)}[/]")
     if answer.citations:
         con.print()
     for c in answer.citations:
@@ -147,6 +150,29 @@ def _print_answer(answer: Any) -> None:
                   f"{escape(str(conf.get('period', '')))}: sources give different values")
     tm = answer.timings_ms
     con.print(f"\n[dim]route: {answer.route} · mode: {answer.mode} · {tm.get('total', 0):.0f} ms[/]")
+
+
+def _print_comparison(con: Any, answer: Any) -> None:
+    """The lead sentence, then the comparison as a compact table (items by properties, cells cited)."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    lead = answer.text.split("\n", 1)[0]
+    if not lead.startswith("- "):
+        con.print(f"[bold]{escape(lead)}[/]")
+    comp = answer.comparison
+    t = Table(box=box.SIMPLE_HEAD, show_lines=False, pad_edge=False, expand=False)
+    t.add_column("")
+    for p in comp.properties:
+        t.add_column(escape(p), overflow="fold")
+    for item, row in zip(comp.items, comp.cells, strict=True):
+        cells = []
+        for c in row:
+            marks = "".join(f"[{n}]" for n in c.citations)
+            cells.append(f"{escape(c.text)} [cyan]{escape(marks)}[/]" if marks else f"[dim]{escape(c.text)}[/]")
+        t.add_row(f"[bold]{escape(item)}[/]", *cells)
+    con.print(t)
 
 
 app.add_typer(graph_app, name="graph")
