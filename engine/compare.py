@@ -141,12 +141,19 @@ class Comparer:
         if all(it.rows for it in items):
             props, picks = self._table_cells(items, parts)
             route = "passages"
-        elif all(it.facts for it in items) and not parts.prop:
-            props, picks = self._graph_cells(items, finder)
-            route = "graph"
         else:
-            props, picks = self._passage_cells(items, parts, finder)
+            props, picks = [], [[] for _ in items]
             route = "passages"
+            if all(it.facts for it in items) and not parts.prop:
+                props, picks = self._graph_cells(items, finder)
+                route = "graph" if props else route
+            if len(props) < 3:  # few or no paired metrics: the passages line up the rest
+                used = {p.unit.id for row in picks for p in row if p is not None and p.unit is not None}
+                more, more_picks = self._passage_cells(items, parts, finder, used, MAX_PROPERTIES - len(props))
+                props += more
+                for row, extra in zip(picks, more_picks, strict=True):
+                    row.extend(extra)
+                route = "both" if route == "graph" and more else route
         if not props or all(p is None for row in picks for p in row):
             return abstain(self.index, result, [])
         cells = [[self._cell(p, cites) for p in row] for row in picks]
@@ -218,12 +225,14 @@ class Comparer:
         return Pick(text, u, vals[0] if vals else None, f)
 
     def _passage_cells(
-        self, items: list[Item], parts: ComparisonParts, finder: CellFinder,
+        self, items: list[Item], parts: ComparisonParts, finder: CellFinder, used: set[int] | None = None,
+        limit: int = MAX_PROPERTIES,
     ) -> tuple[list[str], list[list[Pick | None]]]:
-        """An "in short" row, the asked property, then aspects both items have evidence for."""
+        """The asked property (else an "in short" row), then aspects both items have evidence for; no
+        unit in ``used`` (already quoted) is quoted again."""
         units = [finder.units_of(it) for it in items]
         finder.prepare([u for us in units for u in us])
-        used: set[int] = set()
+        used = set(used or ())
         props: list[str] = []
         rows: list[list[Pick | None]] = [[] for _ in items]
 
@@ -253,7 +262,7 @@ class Comparer:
         if parts.across_documents and parts.prop:
             specs = []  # how the documents see one thing: that row (and the lead) say it
         for spec in specs:
-            if len(props) >= MAX_PROPERTIES:
+            if len(props) >= limit:
                 break
             picks = pick_all(aspect=spec, prop_text=parts.prop)
             if all(p is not None for p in picks):
@@ -337,15 +346,16 @@ def _lead(
         shown = [va.surface, vb.surface]
         return _sentence(f"{items[win]} is {word}{on} ({shown[win]} vs {shown[lose]}) {marks}")
     levels = ordinal_levels()
-    ra, rb = _rating(a.text, levels), _rating(b.text, levels)
-    if ra is None or rb is None:
+    fa, fb = _rating(a.text, levels), _rating(b.text, levels)
+    if fa is None or fb is None:
         return ""
+    (ra, sa), (rb, sb) = fa, fb
     if ra == rb:
-        return _sentence(f"Both are rated {levels[ra]}{on} {marks}")
+        return _sentence(f"Both are rated {sa}{on} {marks}")
     want_low = parts.direction == "less"
     hi, lo = (0, 1) if ra > rb else (1, 0)
     win, lose = (lo, hi) if want_low else (hi, lo)
-    ratings = [levels[ra], levels[rb]]
+    ratings = [sa, sb]
     return _sentence(f"{items[win]} is {'lower' if want_low else 'higher'}{on} ({ratings[win]} vs {ratings[lose]}) {marks}")
 
 
@@ -361,9 +371,10 @@ def _comparative(question: str, want_low: bool, kind: str) -> str:
     return "higher" if rate else "larger"
 
 
-def _rating(text: str, levels: tuple[str, ...]) -> int | None:
-    hits = [i for i, lvl in enumerate(levels) if re.search(rf"\b{re.escape(lvl)}\b", text, re.I)]
-    return max(hits, key=lambda i: (len(levels[i]), i)) if hits else None
+def _rating(text: str, levels: tuple[str, ...]) -> tuple[int, str] | None:
+    """The rating a cell states (its rank on the ordinal scale, and as the text writes it)."""
+    hits = [(i, m.group(0)) for i, lvl in enumerate(levels) if (m := re.search(rf"\b{re.escape(lvl)}\b", text, re.I))]
+    return max(hits, key=lambda h: (len(levels[h[0]]), h[0])) if hits else None
 
 
 def _documents_lead(comp: Comparison, picks: list[list[Pick | None]]) -> str:

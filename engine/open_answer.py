@@ -159,8 +159,10 @@ class OpenAnswerer:
             cov = self.ranker.coverage(qa, self.ranker.unit_tokens(u))
             score = base + 0.25 * cov
             hits = max((min(a.hits(u.text), 2.0) for a in asked), default=0.0)
-            if polar:  # "weaknesses", "risks": the sentence must state one
-                score += 0.07 * hits - (0.1 if hits == 0 else 0.0)
+            if polar:  # "weaknesses", "risks": a point must state one
+                if hits == 0 and (u.doc, u.section) not in sections:
+                    continue
+                score += 0.07 * hits
                 if any(a.polarity == "negative" for a in asked) and turns_negative(u.text):
                     score += 0.06  # "real but declining", "best-in-class, but the gap has narrowed"
             elif asked:  # "drivers", "consequences": a cue helps, its absence is no evidence
@@ -221,27 +223,32 @@ class OpenAnswerer:
                     other.score += 0.08
                     lifted.add(j)
 
-    def _subject_names(self, focus: OpenFocus) -> list[str]:
-        """Rare capitalised names of the question's subject, as written ("Segment", "CPaaS"): rare in
-        the units' own text (a word of every document title is not a name of the subject)."""
+    def _subject_names(self, focus: OpenFocus) -> list[re.Pattern[str]]:
+        """What the subject names, as patterns a unit about it must match: its rare capitalised names
+        ("Segment", "CPaaS"; rare in the units' own text, so a word of every document title is not
+        one), matched as written, and the parts of the corpus it names in lower case (a table's row,
+        a graph entity: "test services"), matched in any case."""
         stems = capitalised(f"x {focus.subject}")
         rare = {t for t in stems if self.outline.text_idf.get(t, 0.0) > _RARE_NAME and not any(ch.isdigit() for ch in t)}
-        out = []
+        out: dict[str, re.Pattern[str]] = {}
         for w in re.findall(r"[A-Z][\w-]*", focus.subject):
             base = re.sub(r"'s$|’s$", "", w)
             if set(tokenize(base)) & rare:
-                out.append(base)
-        return list(dict.fromkeys(out))
+                out.setdefault(base, re.compile(rf"(?<![\w-]){re.escape(base)}"))
+        for part in self.outline.part_names:
+            # named in lower case (a capitalised name is matched as written above)
+            if re.search(rf"(?<![\w-]){re.escape(part)}(?![\w-])", focus.subject):
+                out.setdefault(part, re.compile(rf"(?<![\w-]){re.escape(part)}", re.I))
+        return list(out.values())
 
-    def _names_missing(self, u: Unit, names: list[str]) -> int:
+    def _names_missing(self, u: Unit, names: list[re.Pattern[str]]) -> int:
         """0 when the subject's names are in the unit, its section or its document's title, 1 when only
         in the sentence it refers back to, 2 when nowhere near it."""
         worst = 0
         prev = self.index.units[u.id - 1] if u.id > 0 else None
         refers_back = prev is not None and prev.doc == u.doc and prev.section == u.section and starts_anaphoric(u.text)
         title = self.index.docs[u.doc].title
-        for name in names:
-            pat = re.compile(rf"(?<![\w-]){re.escape(name)}")
+        for pat in names:
             if pat.search(u.text) or pat.search(u.section) or pat.search(title):
                 continue  # a name in the document's title is what the whole document is about
             # "This advantage is declining": the name may be in the sentence it refers back to

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from core.interfaces import DocumentStore
 from core.types import Unit
-from engine.answer_text import FAKE_MARKER
+from engine.answer_text import FAKE_MARKER, first_cell
 from retrieval.lexical import tokenize
 
 RARE_HEADING = math.log(1 + 1 / 0.12)  # a heading word in under an eighth of the units
@@ -50,6 +50,7 @@ class Outline:
         n = max(1, len(index.units))
         self.text_idf = {t: math.log(1 + n / c) for t, c in df.items()}  # over unit text only, not titles
         self.common = frozenset(t for t, c in df.items() if c > 0.25 * n)  # words of most units ("the company")
+        self.part_names = _part_names(index, self.common)
         self.doc_words = distinctive_doc_words(index)
 
     def focus_sections(self, q_tokens: tuple[str, ...] | list[str]) -> set[tuple[str, str]]:
@@ -89,6 +90,21 @@ def clauses(text: str) -> list[tuple[int, int]]:
                 last = m.end()
     cuts.append((last, len(text)))
     return [(a, b) for a, b in cuts if text[a:b].strip()]
+
+
+def _part_names(index: DocumentStore, common: frozenset[str]) -> tuple[str, ...]:
+    """Lower-case names of the corpus's parts that a question may name in lower case: table rows' first
+    cells of two words or more, without their parenthesis ("Test services", "Edge computing"). A
+    one-word row ("Communications") is also what sentences call by other names, so it is not one."""
+    out: set[str] = set()
+    for u in index.units:
+        if u.kind != "table_row":
+            continue
+        name = re.sub(r"\s*\(.*?\)\s*", " ", first_cell(u)).strip().lower()
+        toks = tokenize(name)
+        if len(toks) >= 2 and not set(toks) <= common:
+            out.add(name)
+    return tuple(sorted(out, key=len, reverse=True))
 
 
 def point_text(u: Unit, weight: Callable[[str], float], max_chars: int = POINT_CHARS) -> str:
