@@ -427,4 +427,4 @@ def _near_duplicate(c: OpenCandidate, p: OpenCandidate, v: np.ndarray | None, pv
         return True
     small = min(len(c.toks), len(p.toks))
     share = len(c.toks & p.toks) / small if small else 0.0
-    return small >= 4 and (share >= DUP_WORDS or (cos >= 0.8 and share >= DUP_WORDS - 0.15))
+    return small >= 5 and (share >= 0.75 or (cos >= 0.8 and share >= DUP_WORDS))

@@ -123,14 +123,15 @@ def point_text(u: Unit, weight: Callable[[str], float], max_chars: int = POINT_C
             a, b = parts[i][0], parts[j][1]
             if b - a > max_chars:
                 break
-            if text[b:].lstrip().startswith(":"):
-                continue  # "X is Y: what Y means" - a label without its explanation says little
+            if text[b:].lstrip().startswith(":") and b - parts[j][0] < 80:
+                continue  # "Cost:" / "The disruption is X:" - a short label without what follows says little
             w = weight(text[a:b]) + 0.002 * (b - a)  # the fuller of two equal runs
             if w > best_w:
                 best, best_w = (a, b), w
     a, b = best
     part = text[a:b].strip(" ,;:")
-    part = re.sub(r"^(?:and|but|while|whereas|with|so|as|or|vs\.?)\s+", "", part, flags=re.I).strip(" ,;:-")
+    if a > 0:  # a clause cut out of the sentence does not start with its connective
+        part = re.sub(r"^(?:and|but|while|whereas|with|so|as|or|vs\.?)\s+", "", part, flags=re.I).strip(" ,;:-")
     return part if len(part) >= 40 else text
 
 
