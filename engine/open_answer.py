@@ -56,7 +56,7 @@ DUP_WORDS = 0.6  # share of shared content words that makes two sentences near-d
 KEEP_MARGIN = 0.32  # points score within this of the best point
 TOPIC_COVERAGE = 0.55  # a best unit with this much of the question's words restates it
 TOPIC_FOLLOW = (0.35, 0.28, 0.2, 0.12)  # lift of the 1st, 2nd, 3rd sentence after such a topic sentence
-DIVERSITY = 0.3  # how much closeness to an already picked point costs (maximal marginal relevance)
+DIVERSITY = 0.2  # how much closeness to an already picked point costs (maximal marginal relevance)
 SAME_TOPIC = 0.45  # cosine above which two points from different documents are about the same thing
 _RARE_NAME = math.log(1 + 1 / 0.25)  # a name in under a quarter of the units
 
