@@ -125,7 +125,9 @@ def register(app: typer.Typer) -> None:
         r = run_perf(factors, with_filings, _check_bench(bench_dir) if with_filings else None, work_dir, out_dir=out,
                      say=_say(quiet), n_filings=filings, seed=seed)
         m = r["main"]["kgqa"]
+        shapes = m["warm"].get("shapes_ms", {})
+        extra = "".join(f", warm {k} p50 {v['p50']:.1f} ms" for k, v in shapes.items() if v.get("p50") is not None)
         print(f"perf ({r['wall_s']:.0f} s): cold ask {m['cold']['median_s']:.2f} s, warm answer p50 "
-              f"{m['warm']['answer_ms']['p50']:.1f} ms; report: {Path(out or 'eval/reports') / 'perf.md'}")
+              f"{m['warm']['answer_ms']['p50']:.1f} ms{extra}; report: {Path(out or 'eval/reports') / 'perf.md'}")
 
     app.add_typer(bench, name="bench")

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from core.config import ROOT, Settings
 from core.types import Answer
 from eval import metrics as M
+from eval.open_eval import doc_for, run_shapes
 from eval.open_metrics import displayed_sentences, repeated_sentences
 
 GOLD_QA = ROOT / "eval" / "gold" / "qa.jsonl"
@@ -101,14 +102,6 @@ class KgqaSystem:
 
 
 # ---- gold evidence ----------------------------------------------------------------------------------
-
-
-def doc_for(gold_doc: str, docs: dict[str, str]) -> str | None:
-    """The indexed document a gold ``doc`` names (exact id, else the one whose path ends with it)."""
-    if gold_doc in docs:
-        return gold_doc
-    hits = [d for d in docs if d.endswith("/" + gold_doc) or Path(d).name == Path(gold_doc).name]
-    return hits[0] if len(hits) == 1 else None
 
 
 def resolve_evidence(q: GoldQuestion, docs: dict[str, str]) -> tuple[Evidence, list[str]]:
@@ -369,8 +362,6 @@ def evaluate(
     """The full report: kgqa, its ablations, the llama-index baseline, the graph and a chunk sweep;
     with ``shapes`` (open and comparison gold, :mod:`eval.open_eval`) also point coverage, cell
     accuracy and redundancy, for kgqa and the baseline."""
-    from eval.open_eval import run_shapes
-
     say = say or (lambda _m: None)
     say(f"kgqa: {len(questions)} gold questions")
     main = run_gold(KgqaSystem(qa), questions, say)

@@ -90,14 +90,20 @@ class ShapeSystem(Protocol):
 
 
 def _evidence(evs: Sequence[dict[str, str]], docs: dict[str, str]) -> list[list[tuple[str, tuple[int, int]]]]:
-    from eval.gold_eval import doc_for
-
     out = []
     for e in evs:
         did = doc_for(e["doc"], docs)
         spans = M.locate_quote(docs[did], e["quote"]) if did else []
         out.append([(did or e["doc"], s) for s in spans])
     return out
+
+
+def doc_for(gold_doc: str, docs: dict[str, str]) -> str | None:
+    """The indexed document a gold ``doc`` names (exact id, else the one whose path ends with it)."""
+    if gold_doc in docs:
+        return gold_doc
+    hits = [d for d in docs if d.endswith("/" + gold_doc) or Path(d).name == Path(gold_doc).name]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _timed(system: ShapeSystem, question: str) -> tuple[Answer, float]:

@@ -92,6 +92,22 @@ def gold_questions(limit: int | None = None) -> list[str]:
     return [q.question for q in load_gold(GOLD_QA)][:limit]
 
 
+def shape_questions() -> dict[str, list[str]]:
+    """The open and comparison gold questions (timed apart from the factoid ones)."""
+    from eval.open_eval import load_compare, load_open
+
+    return {"open": [g.question for g in load_open()], "compare": [g.question for g in load_compare()]}
+
+
+def _time_answers(answer: Any, questions: Sequence[str]) -> dict[str, float | None]:
+    times = []
+    for q in questions:
+        t = time.perf_counter()
+        answer(q)
+        times.append((time.perf_counter() - t) * 1000)
+    return latency_stats(times)
+
+
 # ---- workers (each runs in its own process) --------------------------------------------------------
 
 
@@ -123,8 +139,9 @@ def w_kgqa_warm(a: dict[str, Any]) -> dict[str, Any]:
         t_search.append((t2 - t1) * 1000)
         t_ask.append((t3 - t2) * 1000)
         abstained += ans.abstained
+    shapes = {k: _time_answers(qa.ask, v) for k, v in a.get("shapes", {}).items()}
     return {"load_s": load_s, "retrieve_ms": latency_stats(t_search), "answer_ms": latency_stats(t_ask),
-            "abstained": abstained, "peak_rss_mb": peak_rss_mb()}
+            "abstained": abstained, "peak_rss_mb": peak_rss_mb(), "shapes_ms": shapes}
 
 
 def _load_docs(paths: Sequence[str]) -> dict[str, str]:
@@ -159,9 +176,10 @@ def w_baseline(a: dict[str, Any]) -> dict[str, Any]:
         t3 = time.perf_counter()
         t_ret.append((t2 - t1) * 1000)
         t_ans.append((t3 - t2) * 1000)
+    shapes = {k: _time_answers(bl.answer_open, v) for k, v in a.get("shapes", {}).items()}
     return {"documents": len(docs), "nodes": bl.n_nodes, "load_s": load_s, "build_s": build_s,
             "index_bytes": dir_bytes(persist), "retrieve_ms": latency_stats(t_ret), "answer_ms": latency_stats(t_ans),
-            "peak_rss_mb": peak_rss_mb(), "config": bl.config()}
+            "peak_rss_mb": peak_rss_mb(), "config": bl.config(), "shapes_ms": shapes}
 
 
 def w_baseline_cold(a: dict[str, Any]) -> dict[str, Any]:
@@ -246,18 +264,21 @@ def cold_baseline(persist: Path, paths: list[str], question: str, runs: int = CO
 
 
 def measure_point(label: str, paths: list[str], questions: list[str], wd: Path, say: Say, fresh: bool = True,
-                  index: Path | None = None, baseline: bool = True) -> dict[str, Any]:
-    """Ingest + warm queries for kgqa and the baseline on one corpus."""
+                  index: Path | None = None, baseline: bool = True,
+                  shapes: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Ingest + warm queries for kgqa and the baseline on one corpus (``shapes``: open and comparison
+    questions, timed apart)."""
     index = index or wd / "index"
     say(f"{label}: kgqa ingest")
     ing, ing_wall = worker("kgqa-ingest", {"paths": paths, "index": str(index), "fresh": fresh})
     say(f"{label}: kgqa ingest {ing['timings_s'].get('total', 0):.1f}s ({ing['chunks']} chunks); warm queries")
-    warm, _ = worker("kgqa-warm", {"index": str(index), "questions": questions})
+    warm, _ = worker("kgqa-warm", {"index": str(index), "questions": questions, "shapes": shapes or {}})
     point: dict[str, Any] = {"label": label, "index": str(index),
                              "kgqa": {"ingest": ing, "ingest_process_s": ing_wall, "warm": warm}}
     if baseline:
         say(f"{label}: baseline build + warm queries")
-        bl, bl_wall = worker("baseline", {"paths": paths, "persist": str(wd / "baseline"), "questions": questions})
+        bl, bl_wall = worker("baseline", {"paths": paths, "persist": str(wd / "baseline"), "questions": questions,
+                                          "shapes": shapes or {}})
         bl["process_s"] = bl_wall
         point["baseline"] = bl
     return point
@@ -277,12 +298,13 @@ def run_perf(
     corpus = Path(corpus or Settings.load().corpus_dir)
     wd = work_dir(work) / "perf"
     questions = gold_questions()
+    shapes = shape_questions()
     series = []
     main_point: dict[str, Any] | None = None
     for n in scales:
         pdir = wd / f"x{n}"
         info = replicate(corpus, pdir / "corpus", n)
-        point = measure_point(f"{n}x", [str(pdir / "corpus")], questions, pdir, say)
+        point = measure_point(f"{n}x", [str(pdir / "corpus")], questions, pdir, say, shapes=shapes)
         point.update({"scale": n, **info})
         if main_point is None:
             say(f"{n}x: cold runs ({COLD_RUNS} each)")
@@ -329,6 +351,20 @@ def run_perf(
 # ---- report ---------------------------------------------------------------------------------------
 
 
+def _shape_rows(k: dict[str, Any], b: dict[str, Any]) -> list[list[str]]:
+    """Warm latency rows for the open and comparison gold questions (kgqa, baseline)."""
+    rows = []
+    names = {"open": "open question", "compare": "comparison"}
+    for key, name in names.items():
+        ks, bs = k.get("shapes_ms", {}).get(key), b.get("shapes_ms", {}).get(key)
+        if not ks:
+            continue
+        for p in ("p50", "p95"):
+            bv = bs[p] if bs else None
+            rows.append([f"warm {name} answer {p} ms ({ks['n']} gold)", fnum(ks[p], 1), fnum(bv, 1), _ratio(ks[p], bv)])
+    return rows
+
+
 def _ratio(a: float | None, b: float | None) -> str:
     return "–" if not a or not b else f"{a / b:.2f}"
 
@@ -363,6 +399,7 @@ def perf_markdown(r: dict[str, Any], pngs: Sequence[Path] = ()) -> str:
                    _ratio(k["warm"]["retrieve_ms"][p], b["retrieve_ms"][p])] for p in ("p50", "p95", "p99")],
                 *[[f"warm full answer {p} ms", fnum(k["warm"]["answer_ms"][p], 1), fnum(b["answer_ms"][p], 1),
                    _ratio(k["warm"]["answer_ms"][p], b["answer_ms"][p])] for p in ("p50", "p95", "p99")],
+                *_shape_rows(k["warm"], b),
                 ["peak RSS MB, ingest", f"{ing['peak_rss_mb']:.0f}", f"{b['peak_rss_mb']:.0f} (build + queries)",
                  _ratio(ing["peak_rss_mb"], b["peak_rss_mb"])],
                 ["peak RSS MB, warm queries", f"{k['warm']['peak_rss_mb']:.0f}", f"{b['peak_rss_mb']:.0f} (build + queries)",
