@@ -297,7 +297,9 @@ def _property_phrase(text: str) -> str:
     frame = frame_words()
     words = [w.strip(" ,.?;:") for w in text.split()]
     keep = [w for w in words if w and w.lower() not in comp and not (set(tokenize(w, keep_stopwords=True)) <= frame)]
-    keep = [w for w in keep if tokenize(w) and w.lower() not in {"one", "side", "each", "it", "they"}]
+    keep = [w for w in keep if (tokenize(w) or w.lower() == "per") and w.lower() not in {"one", "side", "each", "it", "they"}]
+    while keep and not tokenize(keep[-1]):
+        keep.pop()
     if keep and all(w[:1].isupper() for w in keep):
         return ""  # only names ("how does Acme approach each"): the subject, not a property
     return " ".join(keep)
