@@ -6,7 +6,16 @@ import re
 from typing import Any
 
 import pytest
-from analyst_corpus import BEAR, CHECK_FILE, CONCENTRATION, DOCUMENTS, LEAD_NARROWING, PRICE_DECLINE, REPORT_FILE, SECOND_SOURCE
+from analyst_corpus import (
+    BEAR,
+    CHECK_FILE,
+    CONCENTRATION,
+    DOCUMENTS,
+    LEAD_NARROWING,
+    PRICE_DECLINE,
+    REPORT_FILE,
+    SECOND_SOURCE,
+)
 
 from core.normalize import normalize
 from core.types import Answer
