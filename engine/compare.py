@@ -107,17 +107,12 @@ class Comparer:
         picks: list[Pick | None] = []
         seen: set[str] = set()
         for a in answers:
-            claim = _first_claim(a.text)[0]
+            claim, nums = _first_claim(a.text)
             if a.abstained or claim.lower() in seen:  # the same sentence for two items states neither
                 cells.append([Point(NOT_STATED, [])])
                 picks.append(None)
                 continue
             seen.add(claim.lower())
-            if a.abstained:
-                cells.append([Point(NOT_STATED, [])])
-                picks.append(None)
-                continue
-            claim, nums = _first_claim(a.text)
             remap = {c.n: cites.adopt(c) for c in a.citations}
             cited = [remap[n] for n in nums if n in remap] or [remap[c.n] for c in a.citations[:1]]
             text = claim or (a.value or "")
@@ -309,11 +304,12 @@ def _first_claim(text: str) -> tuple[str, list[int]]:
 
 
 def _sentence(text: str) -> str:
+    """Capitalised, and closed with a period when it is a sentence (a bare value like "~$560M" is not)."""
     t = text.strip()
     if not t:
         return t
     t = t[:1].upper() + t[1:]
-    return t if t[-1:] in ".!?" else t + "."
+    return t if t[-1:] in ".!?" or len(t.split()) < 4 else t + "."
 
 
 def _marked(p: Point) -> str:
