@@ -6,17 +6,28 @@ Its "answer" is the first retrieved sentence: in the top node, the first sentenc
 a value of the kind the question asks for (money for "how much", a percentage for "what
 share", ...), else the node's first sentence; it is cited with its exact character span.
 It never abstains.
+
+:class:`ChunkedBaseline` is the same system with a benchmark's published chunking
+(FinanceBench, LiHua-World). llama-index (and with it torch) is imported inside the functions
+that build an index: it takes seconds, and the gold evaluation without ``--baseline`` never needs it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from core.config import Settings, set_offline_env
 from core.types import Answer, Citation, Point
 from core.values import find_values
+from eval.bench_common import dir_bytes
+from retrieval.embedding import model_path
+from retrieval.question import analyze
 
 # sentence ends: ". " / "! " / "? " or any line break (headings and table rows stand alone)
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9$~])|\n+")
@@ -80,22 +91,11 @@ class BaselineSystem:
         set_offline_env()
         settings = settings or Settings()
         t0 = time.perf_counter()
+        # heavy (torch): only when a baseline is built
         from llama_index.core import Document, VectorStoreIndex
-        from llama_index.core import Settings as LISettings
 
-        if embed_model is None:
-            from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
-            _quiet_transformers()
-
-            from retrieval.embedding import model_path
-
-            embed_model = HuggingFaceEmbedding(model_name=str(model_path(settings.model)), device="cpu")
-            desc = f"HuggingFaceEmbedding({model_path(settings.model).name})"
-        else:
-            desc = type(embed_model).__name__
-        _no_llm(LISettings)
-        LISettings.embed_model = embed_model
+        embed_model, desc = embedding(settings, embed_model)
+        use_embedding(embed_model)
         documents = [Document(text=raw, metadata={"doc": did}) for did, raw in sorted(docs.items())]
         index = VectorStoreIndex.from_documents(documents, embed_model=embed_model)
         return cls(index, docs, top_k or settings.top_k, desc, round(time.perf_counter() - t0, 2))
@@ -120,8 +120,6 @@ class BaselineSystem:
         return out
 
     def answer(self, question: str) -> Answer:
-        from retrieval.question import analyze
-
         t0 = time.perf_counter()
         qa = analyze(question)
         nodes = self._nodes(question, self.top_k)
@@ -151,8 +149,6 @@ class BaselineSystem:
     def answer_open(self, question: str, sentences_per_node: int = 1) -> Answer:
         """The baseline's answer to an open or comparative question: the first sentence of each of the
         top ``top_k`` retrieved nodes, each cited (no ranking, no dedup, no table)."""
-        from retrieval.question import analyze
-
         t0 = time.perf_counter()
         nodes = self._nodes(question, self.top_k)
         cites: list[Citation] = []
@@ -178,18 +174,100 @@ class BaselineSystem:
         )
 
 
-def _no_llm(li_settings: Any) -> None:
-    """``Settings.llm = None`` without llama-index's "LLM is explicitly disabled" print."""
-    import contextlib
-    import io
+class ChunkedBaseline(BaselineSystem):
+    """:class:`BaselineSystem` with a benchmark's published chunking (llama-index ``SentenceSplitter``).
+
+    ``unit="chars"`` counts characters (FinanceBench: 1024 characters, 30 overlap), ``"tokens"``
+    llama-index's default tokenizer (LiHua-World: 1200 tokens, 100 overlap).
+    """
+
+    def __init__(self, *args: Any, splitter_desc: str = "", timings: dict[str, float] | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.splitter_desc = splitter_desc
+        self.timings = timings or {}
+
+    @classmethod
+    def build_chunked(
+        cls, docs: dict[str, str], chunk_size: int, chunk_overlap: int, unit: str = "tokens",
+        settings: Settings | None = None, top_k: int | None = None, embed_model: Any = None,
+    ) -> ChunkedBaseline:
+        """Split ``docs`` (id -> raw text) with the given chunking and index the nodes; time each step."""
+        set_offline_env()
+        settings = settings or Settings()
+        t0 = time.perf_counter()
+        # heavy (torch): only when a baseline is built
+        from llama_index.core import Document, VectorStoreIndex
+        from llama_index.core.node_parser import SentenceSplitter
+
+        embed_model, desc = embedding(settings, embed_model, batch_size=settings.embed_batch_size)
+        use_embedding(embed_model)
+        kw: dict[str, Any] = {"chunk_size": chunk_size, "chunk_overlap": chunk_overlap}
+        if unit == "chars":
+            kw["tokenizer"] = list
+        splitter = SentenceSplitter(**kw)
+        documents = [Document(text=raw, metadata={"doc": did}) for did, raw in sorted(docs.items())]
+        for d in documents:  # the doc id is for scoring, not for the embedded text
+            d.excluded_embed_metadata_keys = ["doc"]
+            d.excluded_llm_metadata_keys = ["doc"]
+        t1 = time.perf_counter()
+        nodes = splitter.get_nodes_from_documents(documents)
+        t2 = time.perf_counter()
+        index = VectorStoreIndex(nodes, embed_model=embed_model)
+        t3 = time.perf_counter()
+        timings = {"load": round(t1 - t0, 2), "split": round(t2 - t1, 2), "embed+index": round(t3 - t2, 2),
+                   "total": round(t3 - t0, 2)}
+        return cls(index, docs, top_k or settings.top_k, desc, round(t3 - t0, 2),
+                   splitter_desc=f"SentenceSplitter(chunk_size={chunk_size} {unit}, chunk_overlap={chunk_overlap})",
+                   timings=timings)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "splitter": self.splitter_desc}
+
+    def index_bytes(self) -> int:
+        """Size of the persisted llama-index storage (docstore + vectors), written to a temp folder."""
+        with tempfile.TemporaryDirectory() as tmp:
+            self.index.storage_context.persist(persist_dir=tmp)
+            return dir_bytes(Path(tmp))
+
+
+# ---- the embedding model ------------------------------------------------------------------------------
+
+
+def embedding(settings: Settings, embed_model: Any = None, batch_size: int | None = None) -> tuple[Any, str]:
+    """The baseline's embedding model and its description for the reports.
+
+    ``embed_model`` as given (tests pass a mock), else kgqa's packaged weights (``settings.model``,
+    never the hub) through llama-index's ``HuggingFaceEmbedding`` on the CPU, with ``batch_size``
+    when given (llama-index's default batch otherwise).
+    """
+    if embed_model is not None:
+        return embed_model, type(embed_model).__name__
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding  # heavy (torch)
+
+    _quiet_transformers()
+    path = model_path(settings.model)
+    if batch_size is None:
+        return HuggingFaceEmbedding(model_name=str(path), device="cpu"), f"HuggingFaceEmbedding({path.name})"
+    model = HuggingFaceEmbedding(model_name=str(path), device="cpu", embed_batch_size=batch_size)
+    return model, f"HuggingFaceEmbedding({path.name}, batch {batch_size})"
+
+
+def use_embedding(embed_model: Any) -> None:
+    """Make ``embed_model`` llama-index's global embedding model, with no LLM.
+
+    ``Settings.llm = None`` prints "LLM is explicitly disabled"; that print is swallowed.
+    """
+    from llama_index.core import Settings as LISettings  # heavy (torch)
 
     with contextlib.redirect_stdout(io.StringIO()):
-        li_settings.llm = None
+        LISettings.llm = None
+    LISettings.embed_model = embed_model
 
 
 def _quiet_transformers() -> None:
     """No "Loading weights" progress bar in the evaluation's output."""
     try:
+        # heavy; installed with llama-index's HuggingFace embeddings
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()

@@ -1,15 +1,18 @@
 """``kgqa bench``: public benchmarks and speed (mounted by ``kgqa.cli`` via :func:`register`).
 
-Everything heavy is imported inside the commands, so ``kgqa --help`` stays fast.
+The benchmark runners (the engine, llama-index, numpy) are imported inside the commands, so
+``kgqa --help`` stays fast; ``eval.bench_common`` and ``eval.cli`` are cheap.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from eval.bench_common import bench_dir as resolve_bench_dir
+from eval.cli import progress
 
 BenchDirOpt = Annotated[
     Path | None,
@@ -30,25 +33,14 @@ FreshOpt = Annotated[bool, typer.Option("--fresh", help="Rebuild the kgqa index 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")]
 
 
-def _say(quiet: bool):  # type: ignore[no-untyped-def]
-    def say(msg: str) -> None:
-        if not quiet:
-            sys.stderr.write(f"kgqa bench: {msg}\n")
-            sys.stderr.flush()
-
-    return say
-
-
 def _check_bench(bench_dir: Path | None) -> Path:
-    from eval.bench_financebench import bench_dir as resolve
-
-    p = resolve(bench_dir)
+    p = resolve_bench_dir(bench_dir)
     if not p.is_dir():
         raise typer.BadParameter(f"no benchmark folder at {p}; pass --bench-dir or set KGQA_BENCH_DIR")
     return p
 
 
-def _summary(report: dict) -> str:  # type: ignore[type-arg]
+def _summary(report: dict[str, Any]) -> str:
     parts = []
     for name, r in report["results"].items():
         s, a = r["retrieval"], r["answers"]["all"]
@@ -81,7 +73,7 @@ def register(app: typer.Typer) -> None:
         from eval.bench_financebench import run_financebench
 
         report = run_financebench(mode, _check_bench(bench_dir), work_dir, sample, seed, graph, baseline, fresh, out,
-                                  _say(quiet), n_filings=filings)
+                                  progress("kgqa bench", quiet), n_filings=filings)
         print(_summary(report))
 
     @bench.command("lihua")
@@ -99,7 +91,8 @@ def register(app: typer.Typer) -> None:
         """LiHua-World: 442 chat logs, 637 questions; writes eval/reports/lihua.md."""
         from eval.bench_lihua import run_lihua
 
-        report = run_lihua(_check_bench(bench_dir), work_dir, sample, seed, graph, baseline, fresh, out, _say(quiet))
+        report = run_lihua(_check_bench(bench_dir), work_dir, sample, seed, graph, baseline, fresh, out,
+                           progress("kgqa bench", quiet))
         print(_summary(report))
 
     @bench.command("perf")
@@ -123,7 +116,7 @@ def register(app: typer.Typer) -> None:
         from eval.perf import run_perf
 
         r = run_perf(factors, with_filings, _check_bench(bench_dir) if with_filings else None, work_dir, out_dir=out,
-                     say=_say(quiet), n_filings=filings, seed=seed)
+                     say=progress("kgqa bench", quiet), n_filings=filings, seed=seed)
         m = r["main"]["kgqa"]
         shapes = m["warm"].get("shapes_ms", {})
         extra = "".join(f", warm {k} p50 {v['p50']:.1f} ms" for k, v in shapes.items() if v.get("p50") is not None)

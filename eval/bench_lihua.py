@@ -1,10 +1,9 @@
-"""LiHua-World (from the MiniRAG paper) against kgqa and the llama-index baseline.
+"""LiHua-World (from the MiniRAG paper): kgqa against the llama-index baseline, and the report.
 
-The corpus is the 442 chat logs ``data/**/YYYYMMDD_HHMM.txt`` (one shared index); the 637
-questions are ``qa/query_set.json``. An evidence id ``YYYYMMDD_HH:MM`` names the file
-``YYYYMMDD_HHMM.txt`` (a few ids carry a ``Time: `` prefix; ``N/A`` marks the Null questions,
-which have no evidence and are answered correctly only by abstaining). An evidence hit is a
-retrieved passage from any evidence file of the question.
+The corpus is the 442 chat logs (one shared index), the questions the 637 of ``qa/query_set.json``;
+data and evidence rules are in ``eval.lihua_data``. The baseline uses the paper's chunking
+(1200 tokens, 100 overlap). Running and scoring are ``eval.bench_run``, the shared report sections
+``eval.bench_report``.
 
 kgqa is built for analyst reports (sections, figures, named companies); chat logs are out of
 its domain, and the report says so.
@@ -12,82 +11,34 @@ its domain, and the report says so.
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 from core.config import set_offline_env
-from eval.bench_financebench import (
-    BenchQuestion,
-    ChunkedBaseline,
-    Say,
-    answers_table,
-    behind,
-    bench_dir,
-    chunk_stats,
+from eval.bench_common import Say, bench_dir, kgqa_settings, sample, work_dir
+from eval.bench_report import (
+    answers_section,
+    closing_sections,
     fnum,
     hit_plot,
-    ingest_gap,
-    ingest_table,
-    kgqa_ingest,
-    kgqa_settings,
-    latency_table,
+    ingest_section,
     md_table,
-    misses,
-    need,
-    retrieval_table,
-    run_system,
-    sample,
-    stats_line,
-    work_dir,
+    retrieval_section,
+    run_line,
+    why_behind,
     write_outputs,
 )
-from eval.gold_eval import KgqaSystem
+from eval.bench_run import BenchRun, Chunking, open_kgqa, run_report, run_systems
+from eval.lihua_data import lihua_corpus, lihua_questions, load_questions
 
+CHUNKING = Chunking(1200, 100, "tokens")  # MiniRAG's settings: 1200-token chunks, 100 overlap
 PUBLISHED = [
     ("NaiveRAG", "41–47", "17–25"),
     ("LightRAG", "35–57", "21–29"),
     ("GraphRAG (gpt-4o-mini only)", "35", "38"),
     ("MiniRAG", "49–54", "19–26"),
 ]
-_ID = re.compile(r"(\d{8})_(\d{2}):?(\d{2})")
-
-
-def evidence_files(evidence: str) -> list[str]:
-    """File names of an evidence string (``[]`` for ``N/A`` or anything unparseable).
-
-    >>> evidence_files("Time: 20260930_16:00<and>20260121_10:00")
-    ['20260930_1600.txt', '20260121_1000.txt']
-    >>> evidence_files("N/A")
-    []
-    """
-    out = []
-    for part in (evidence or "").split("<and>"):
-        m = _ID.search(part)
-        if m:
-            out.append(f"{m.group(1)}_{m.group(2)}{m.group(3)}.txt")
-    return out
-
-
-def load_questions(bench: Path) -> list[dict[str, Any]]:
-    data = json.loads(need(bench / "lihua-world" / "qa" / "query_set.json", "LiHua-World questions").read_text("utf-8"))
-    items = data.items() if isinstance(data, dict) else enumerate(data)
-    return [{"id": str(k), **v} for k, v in items]
-
-
-def lihua_questions(rows: list[dict[str, Any]], doc_ids: list[str]) -> list[BenchQuestion]:
-    """Bench questions; ``doc_ids`` are the indexed ids (paths relative to ``data/``)."""
-    by_name: dict[str, str] = {}
-    for d in doc_ids:
-        by_name.setdefault(Path(d).name, d)
-    out = []
-    for r in rows:
-        files = [by_name[f] for f in evidence_files(r.get("evidence", "")) if f in by_name]
-        hit = (lambda doc, s, e, t=frozenset(files): doc in t) if files else None
-        out.append(BenchQuestion(r["id"], r["question"], r["answer"], r.get("type", ""), hit=hit, evidence=files))
-    return out
 
 
 def run_lihua(
@@ -96,89 +47,51 @@ def run_lihua(
     say: Say | None = None, baseline_embed: Any = None,
 ) -> dict[str, Any]:
     """Ingest the chat logs, run the questions on kgqa and the baseline; write ``eval/reports/lihua.{json,md}``."""
-    from engine.qa import QA
-
     set_offline_env()
     say = say or (lambda _m: None)
     bench = bench_dir(bench)
-    data = need(bench / "lihua-world" / "data", "LiHua-World chat logs")
+    data = lihua_corpus(bench)
     rows = load_questions(bench)
     wd = work_dir(work) / "lihua"
     wd.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     settings = kgqa_settings(wd / "index", use_graph=use_graph)
     say("kgqa: ingesting the chat logs (an unchanged index is reused)")
-    kg_ingest = kgqa_ingest([data], settings, say, fresh=fresh)
-    qa = QA.load(settings.index_dir, settings)
+    kg_ingest, qa = open_kgqa([data], settings, say, fresh)
     questions = lihua_questions(rows, list(qa.index.docs))
     n_all = len(questions)
     questions = sample(questions, n_sample, seed)
     say(f"{len(questions)} of {n_all} questions")
-    results: dict[str, dict[str, Any]] = {"kgqa": run_system(KgqaSystem(qa), questions, say)}
-    bl_info = None
-    bl = None
-    if baseline:
-        say("baseline: building llama-index VectorStoreIndex (1200-token chunks, 100 overlap)")
-        docs = {d: r.raw for d, r in qa.index.docs.items()}
-        bl = ChunkedBaseline.build_chunked(docs, 1200, 100, unit="tokens", settings=settings, embed_model=baseline_embed)
-        bl.name = "baseline"
-        bl_info = {"documents": len(docs), "nodes": bl.n_nodes, "timings": bl.timings, "config": bl.config(),
-                   "index_bytes": bl.index_bytes()}
-        results["baseline"] = run_system(bl, questions, say)
-    report = {
-        "benchmark": "lihua", "passages": chunk_stats(qa, bl), "bench_dir": str(bench), "questions": len(questions), "questions_total": n_all,
-        "sample": n_sample, "seed": seed, "use_graph": use_graph, "kgqa_ingest": kg_ingest,
-        "baseline_ingest": bl_info, "results": results,
-        "kgqa_settings": {"chunk_chars": settings.chunk_chars, "top_k": settings.top_k, "use_graph": use_graph},
-        "wall_s": round(time.perf_counter() - t_start, 1), "date": time.strftime("%Y-%m-%d %H:%M"),
-    }
-    png = hit_plot("lihua", results, "LiHua-World: evidence-file hit@k", out_dir)
+    run = BenchRun("lihua", bench, settings, qa, kg_ingest, questions, n_all, n_sample, seed, t_start)
+    run_systems(run, CHUNKING if baseline else None, say, baseline_embed)
+    report = run_report(run, use_graph)
+    png = hit_plot("lihua", report["results"], "LiHua-World: evidence-file hit@k", out_dir)
     write_outputs("lihua", report, lihua_markdown(report, png), out_dir)
     return report
 
 
+# ---- report ---------------------------------------------------------------------------------------
+
+
 def lihua_markdown(report: dict[str, Any], png: Path | None = None) -> str:
     res = report["results"]
-    kg = report["kgqa_ingest"]
     lines = [
         "# LiHua-World",
         "",
-        f"Run {report['date']} on this machine ({kg.get('cpu_count')} CPU cores), wall time {report['wall_s']:.0f} s. "
-        f"{report['questions']} of {report['questions_total']} questions"
-        + (f" (fixed-seed sample, seed {report['seed']})" if report["questions"] < report["questions_total"] else " (all)")
-        + f"; kgqa graph {'on' if report['use_graph'] else 'off'}.",
+        run_line(report),
         "",
         "Corpus: the 442 chat logs, one document each, one shared index. Evidence hit: a retrieved passage "
         "from one of the question's evidence files (Null questions have none and are left out of retrieval).",
         "kgqa is built for analyst reports; chat logs are out of its domain (no sections, few figures, "
         "answers are opinions and events, many questions are yes/no or ask for a date).",
         "",
-        "## Ingest",
-        "",
-        ingest_table(kg, report["baseline_ingest"]) if report["baseline_ingest"] else "",
-        "",
-        "## Evidence retrieval (top 10, file level)",
-        "",
-        retrieval_table(res, "file"),
-        "",
+        *ingest_section(report),
+        *retrieval_section(report, "Evidence retrieval (top 10, file level)", "file",
+                           "By question type (hit@5 / MRR; Multi: any evidence file counts):", png),
+        *answers_section(report),
     ]
-    if png:
-        lines += [f"![hit@k]({png.name})", ""]
-    by = {n: r["retrieval_by_group"] for n, r in res.items()}
-    groups = sorted({g for v in by.values() for g in v})
-    if groups:
-        rows = [[g, *(f"{fnum(by[n][g]['hit@5'])} / {fnum(by[n][g]['mrr'])}" for n in res)] for g in groups]
-        lines += ["By question type (hit@5 / MRR; Multi: any evidence file counts):", "", md_table(["type", *res], rows), ""]
     ag = {n: r.get("answers_by_group", {}) for n, r in res.items()}
     agroups = sorted({g for v in ag.values() for g in v})
-    lines += [
-        "## Answers (deterministic scorer, `eval/scoring.py`)",
-        "",
-        answers_table(res),
-        "",
-        *([f"Answers re-scored on {report['rescored']} from the stored answers (first 300 characters) "
-           "after a scorer change; retrieval and timings are from the run.", ""] if report.get("rescored") else []),
-    ]
     if agroups:
         rows = [[g, *(fnum(ag[n][g]["accuracy"]) for n in res)] for g in agroups]
         lines += ["By question type (accuracy):", "", md_table(["type", *res], rows), ""]
@@ -188,30 +101,16 @@ def lihua_markdown(report: dict[str, Any], png: Path | None = None) -> str:
         "",
         md_table(["system", "accuracy %", "error %"], PUBLISHED),
         "",
-        "## Query time",
-        "",
-        latency_table(res),
-        "",
-        *why_behind_lihua(report),
-        "Some misses of kgqa:",
-        "",
-        *misses(res["kgqa"]["records"]),
-        "",
+        *closing_sections(report, why_behind(report, _reasons)),
     ]
     return "\n".join(lines)
 
 
-def why_behind_lihua(report: dict[str, Any]) -> list[str]:
-    res = report["results"]
-    gaps = behind(res)
+def _reasons(report: dict[str, Any], gaps: list[str]) -> list[str]:
+    """Why kgqa is behind on LiHua-World: one baseline node per log, dates, and what the answerer does."""
     st = report.get("passages") or {}
-    out = ["## Where kgqa is behind the baseline, and why", ""]
-    if not gaps:
-        return [*out, "Nowhere on these figures.", ""]
-    out += [f"Behind on: {'; '.join(gaps)}.", ""]
-    out += ingest_gap(report)
-    if st:
-        out += [stats_line(st), ""]
+    res = report["results"]
+    out: list[str] = []
     if any(g.startswith(("hit@", "mrr")) for g in gaps) and st.get("baseline_nodes") and \
             st["baseline_nodes"] <= 1.5 * (report["kgqa_ingest"].get("documents") or 1):
         out += [

@@ -1,14 +1,19 @@
 """``kgqa eval``: score kgqa on the gold question set (mounted by ``kgqa.cli`` via :func:`register`).
 
-Everything heavy is imported inside the command, so ``kgqa --help`` stays fast.
+The engine and the evaluation (numpy, the index, the metrics) are imported inside the command,
+so ``kgqa --help`` stays fast.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from core.config import ROOT, Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -32,9 +37,7 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
     ) -> None:
         """Evaluate answers, citations, retrieval and abstention on the gold set; write OUT/gold.json and gold.md."""
-        import sys
-
-        from core.config import ROOT, Settings
+        # the engine and the evaluation load numpy and friends: only when the command runs
         from engine.qa import QA
         from eval.gold_eval import GOLD_QA, evaluate, load_gold
         from eval.open_eval import GOLD_COMPARE, GOLD_OPEN, load_compare, load_open
@@ -59,11 +62,7 @@ def register(app: typer.Typer) -> None:
                     raise typer.BadParameter(f"no gold file at {p}")
             shape_gold = (load_open(open_gold or GOLD_OPEN)[:limit], load_compare(compare_gold or GOLD_COMPARE)[:limit])
 
-        def say(msg: str) -> None:
-            if not quiet:
-                sys.stderr.write(f"kgqa eval: {msg}\n")
-                sys.stderr.flush()
-
+        say = progress("kgqa eval", quiet)
         overrides = {"index_dir": index} if index else {}
         settings = Settings.load(config, overrides=overrides)
         qa = QA.open_or_build(settings, say=say)
@@ -91,6 +90,17 @@ def register(app: typer.Typer) -> None:
         if min_accuracy is not None and acc < min_accuracy:
             sys.stderr.write(f"kgqa eval: answerable accuracy {acc:.3f} is below --min-accuracy {min_accuracy}\n")
             raise typer.Exit(1)
+
+
+def progress(prefix: str, quiet: bool) -> Callable[[str], None]:
+    """A ``say`` that writes ``PREFIX: message`` lines to stderr (nothing when ``quiet``)."""
+
+    def say(msg: str) -> None:
+        if not quiet:
+            sys.stderr.write(f"{prefix}: {msg}\n")
+            sys.stderr.flush()
+
+    return say
 
 
 def _f(x: float | None) -> str:

@@ -14,6 +14,7 @@ returning a :class:`~core.types.Answer`, and ``retrieve(question, k)`` returning
 from __future__ import annotations
 
 import json
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,9 +24,13 @@ from typing import Any, Protocol
 
 from core.config import ROOT, Settings
 from core.types import Answer
+from engine.ingest import build_index
+from engine.qa import QA
 from eval import metrics as M
+from eval.baseline import BaselineSystem
 from eval.open_eval import doc_for, run_shapes
 from eval.open_metrics import displayed_sentences, repeated_sentences
+from kg.evaluate import score_graph
 
 GOLD_QA = ROOT / "eval" / "gold" / "qa.jsonl"
 GOLD_GRAPH = ROOT / "eval" / "gold" / "graph.json"
@@ -76,7 +81,7 @@ class System(Protocol):
 class KgqaSystem:
     """The kgqa pipeline behind the evaluation interface."""
 
-    def __init__(self, qa: Any, name: str = "kgqa") -> None:
+    def __init__(self, qa: QA, name: str = "kgqa") -> None:
         self.qa = qa
         self.name = name
         self._chunks = {c.key: c for c in qa.index.chunks}
@@ -281,12 +286,10 @@ def flips(base: Sequence[dict[str, Any]], other: Sequence[dict[str, Any]]) -> di
 
 
 def run_ablations(
-    qa: Any, questions: Sequence[GoldQuestion], full: dict[str, Any], say: Say | None = None,
+    qa: QA, questions: Sequence[GoldQuestion], full: dict[str, Any], say: Say | None = None,
     stages: Iterable[str] = ABLATIONS,
 ) -> dict[str, Any]:
     """The gold run with each stage switched off, on the same loaded index (nothing rebuilt)."""
-    from engine.qa import QA
-
     say = say or (lambda _m: None)
     out: dict[str, Any] = {}
     for flag in stages:
@@ -308,9 +311,6 @@ def sweep_chunks(
     paths: Sequence[Path] | None = None,
 ) -> list[dict[str, Any]]:
     """Build a temporary index per ``chunk_chars`` and score each (how the default was chosen)."""
-    from engine.ingest import build_index
-    from engine.qa import QA
-
     say = say or (lambda _m: None)
     rows = []
     with tempfile.TemporaryDirectory(prefix="kgqa-sweep-") as tmp:
@@ -334,12 +334,8 @@ def sweep_chunks(
     return rows
 
 
-def graph_scores(qa: Any, gold_path: Path = GOLD_GRAPH) -> dict[str, Any]:
+def graph_scores(qa: QA, gold_path: Path = GOLD_GRAPH) -> dict[str, Any]:
     """``kg.evaluate.score_graph`` on the index's graph, or why it could not run."""
-    try:
-        from kg.evaluate import score_graph
-    except ImportError as exc:
-        return {"error": f"kg.evaluate is not available ({exc})"}
     store = qa.graph
     if store is None:
         return {"error": "the index has no knowledge graph"}
@@ -350,7 +346,7 @@ def graph_scores(qa: Any, gold_path: Path = GOLD_GRAPH) -> dict[str, Any]:
 
 
 def evaluate(
-    qa: Any,
+    qa: QA,
     questions: Sequence[GoldQuestion],
     ablations: bool = True,
     baseline: bool = True,
@@ -380,8 +376,6 @@ def evaluate(
     if ablations:
         report["ablations"] = run_ablations(qa, questions, main, say)
     if baseline:
-        from eval.baseline import BaselineSystem
-
         say("baseline: building a llama-index VectorStoreIndex with the same embedding model")
         base = BaselineSystem.build(KgqaSystem(qa).docs, settings=qa.settings)
         run = run_gold(base, questions, say)
@@ -417,8 +411,6 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, float |
 
 def git_commit() -> str | None:
     """The checked-out commit (``+dirty`` when the work tree has changes), if this is a git checkout."""
-    import subprocess
-
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()

@@ -9,15 +9,16 @@
   one sentence changed per copy so every file hashes differently) and, optionally, the
   FinanceBench filings.
 
-Each measurement is a worker of this module run as ``python -m eval.perf <worker> '<json args>'``;
-it prints one JSON line. :func:`run_perf` drives them and writes ``eval/reports/perf.{md,json}`` and PNG plots.
+Each measurement is a worker run as ``python -m eval.perf_kgqa <worker> '<json args>'`` (kgqa) or
+``python -m eval.perf_baseline ...`` (the baseline); it prints one JSON line (``eval.perf_probe``).
+:func:`run_perf` drives them and writes ``eval/reports/perf.{md,json}`` and PNG plots
+(the Markdown is ``eval.perf_report``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -27,33 +28,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.config import ROOT, set_offline_env
-from eval.bench_financebench import (
-    REPORTS,
-    Say,
-    bench_dir,
-    dir_bytes,
-    fnum,
-    md_table,
-    pct,
-    work_dir,
-    write_outputs,
-)
+from core.config import ROOT, Settings, set_offline_env
+from eval.bench_common import REPORTS, Say, bench_dir, work_dir
+from eval.bench_report import write_outputs
+from eval.financebench_data import filings_question_texts, filings_selection
+from eval.gold_eval import GOLD_QA, load_gold
+from eval.open_eval import load_compare, load_open
+from eval.perf_probe import COLD_RUNS, RESULT
+from eval.perf_report import perf_markdown
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
-COLD_RUNS = 5
-WARMUP = 3
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MB (Linux reports KB)."""
-    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return r / 1024 if sys.platform != "darwin" else r / 1e6
-
-
-def latency_stats(xs: Sequence[float]) -> dict[str, float | None]:
-    return {"n": len(xs), "p50": pct(xs, 50), "p95": pct(xs, 95), "p99": pct(xs, 99),
-            "mean": (sum(xs) / len(xs)) if xs else None}
+WORKER_MODULES = {"kgqa-ingest": "eval.perf_kgqa", "kgqa-warm": "eval.perf_kgqa",
+                  "baseline": "eval.perf_baseline", "baseline-cold": "eval.perf_baseline"}
 
 
 # ---- corpora --------------------------------------------------------------------------------------
@@ -87,131 +73,13 @@ def replicate(src: Path, dest: Path, times: int) -> dict[str, Any]:
 
 
 def gold_questions(limit: int | None = None) -> list[str]:
-    from eval.gold_eval import GOLD_QA, load_gold
-
+    """The gold question texts (the queries of the replicated corpus)."""
     return [q.question for q in load_gold(GOLD_QA)][:limit]
 
 
 def shape_questions() -> dict[str, list[str]]:
-    """The open and comparison gold questions (timed apart from the factoid ones)."""
-    from eval.open_eval import load_compare, load_open
-
+    """The open and comparison gold questions, timed apart from the factoid ones."""
     return {"open": [g.question for g in load_open()], "compare": [g.question for g in load_compare()]}
-
-
-def _time_answers(answer: Any, questions: Sequence[str]) -> dict[str, float | None]:
-    times = []
-    for q in questions:
-        t = time.perf_counter()
-        answer(q)
-        times.append((time.perf_counter() - t) * 1000)
-    return latency_stats(times)
-
-
-# ---- workers (each runs in its own process) --------------------------------------------------------
-
-
-def w_kgqa_ingest(a: dict[str, Any]) -> dict[str, Any]:
-    from eval.bench_financebench import kgqa_ingest, kgqa_settings
-
-    s = kgqa_settings(Path(a["index"]), use_graph=a.get("use_graph", True))
-    r = kgqa_ingest([Path(p) for p in a["paths"]], s, lambda _m: None, fresh=a.get("fresh", True))
-    return {**r, "peak_rss_mb": None if r.get("reused") else peak_rss_mb()}
-
-
-def w_kgqa_warm(a: dict[str, Any]) -> dict[str, Any]:
-    from engine.qa import QA
-    from eval.bench_financebench import kgqa_settings
-
-    t0 = time.perf_counter()
-    qa = QA.load(Path(a["index"]), kgqa_settings(Path(a["index"]), use_graph=a.get("use_graph", True)))
-    load_s = time.perf_counter() - t0
-    qs = a["questions"]
-    for q in qs[:WARMUP]:
-        qa.ask(q)
-    t_search, t_ask, abstained = [], [], 0
-    for q in qs:
-        t1 = time.perf_counter()
-        qa.search(q)
-        t2 = time.perf_counter()
-        ans = qa.ask(q)
-        t3 = time.perf_counter()
-        t_search.append((t2 - t1) * 1000)
-        t_ask.append((t3 - t2) * 1000)
-        abstained += ans.abstained
-    shapes = {k: _time_answers(qa.ask, v) for k, v in a.get("shapes", {}).items()}
-    return {"load_s": load_s, "retrieve_ms": latency_stats(t_search), "answer_ms": latency_stats(t_ask),
-            "abstained": abstained, "peak_rss_mb": peak_rss_mb(), "shapes_ms": shapes}
-
-
-def _load_docs(paths: Sequence[str]) -> dict[str, str]:
-    from retrieval.documents import load_documents
-
-    docs, _ = load_documents([Path(p) for p in paths])
-    return {d.id: d.raw for d in docs}
-
-
-def w_baseline(a: dict[str, Any]) -> dict[str, Any]:
-    """Build the baseline (llama-index defaults, as in the gold evaluation), persist it, time queries."""
-    from eval.baseline import BaselineSystem
-
-    t0 = time.perf_counter()
-    docs = _load_docs(a["paths"])
-    load_s = time.perf_counter() - t0
-    bl = BaselineSystem.build(docs)
-    build_s = time.perf_counter() - t0
-    persist = Path(a["persist"])
-    if persist.exists():
-        shutil.rmtree(persist)
-    bl.index.storage_context.persist(persist_dir=str(persist))
-    qs = a["questions"]
-    for q in qs[:WARMUP]:
-        bl.answer(q)
-    t_ret, t_ans = [], []
-    for q in qs:
-        t1 = time.perf_counter()
-        bl.retrieve(q, bl.top_k)
-        t2 = time.perf_counter()
-        bl.answer(q)
-        t3 = time.perf_counter()
-        t_ret.append((t2 - t1) * 1000)
-        t_ans.append((t3 - t2) * 1000)
-    shapes = {k: _time_answers(bl.answer_open, v) for k, v in a.get("shapes", {}).items()}
-    return {"documents": len(docs), "nodes": bl.n_nodes, "load_s": load_s, "build_s": build_s,
-            "index_bytes": dir_bytes(persist), "retrieve_ms": latency_stats(t_ret), "answer_ms": latency_stats(t_ans),
-            "peak_rss_mb": peak_rss_mb(), "config": bl.config(), "shapes_ms": shapes}
-
-
-def w_baseline_cold(a: dict[str, Any]) -> dict[str, Any]:
-    """What a one-shot baseline CLI would do: load the persisted index and the model, answer once."""
-    set_offline_env()
-    from llama_index.core import Settings as LISettings
-    from llama_index.core import StorageContext, load_index_from_storage
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
-    from core.config import Settings
-    from eval.baseline import BaselineSystem, _no_llm
-    from retrieval.embedding import model_path
-
-    embed = HuggingFaceEmbedding(model_name=str(model_path(Settings().model)), device="cpu")
-    _no_llm(LISettings)
-    LISettings.embed_model = embed
-    index = load_index_from_storage(StorageContext.from_defaults(persist_dir=a["persist"]), embed_model=embed)
-    docs = _load_docs(a["paths"])
-    bl = BaselineSystem(index, docs, Settings().top_k, "cold", 0.0)
-    ans = bl.answer(a["question"])
-    return {"answer": ans.text[:200], "peak_rss_mb": peak_rss_mb()}
-
-
-WORKERS = {"kgqa-ingest": w_kgqa_ingest, "kgqa-warm": w_kgqa_warm, "baseline": w_baseline,
-           "baseline-cold": w_baseline_cold}
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    set_offline_env()
-    out = WORKERS[argv[0]](json.loads(argv[1]))
-    print("PERF-RESULT " + json.dumps(out, default=str), flush=True)
 
 
 # ---- the driver -----------------------------------------------------------------------------------
@@ -227,13 +95,13 @@ def _env() -> dict[str, str]:
 def worker(name: str, args: dict[str, Any], timeout: float = 7200) -> tuple[dict[str, Any], float]:
     """Run one worker in a fresh process; return its JSON result and the process's wall time."""
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "eval.perf", name, json.dumps(args)], capture_output=True, text=True,
-                       cwd=ROOT, env=_env(), timeout=timeout)
+    p = subprocess.run([sys.executable, "-m", WORKER_MODULES[name], name, json.dumps(args)], capture_output=True,
+                       text=True, cwd=ROOT, env=_env(), timeout=timeout)
     wall = time.perf_counter() - t0
-    line = next((x for x in p.stdout.splitlines() if x.startswith("PERF-RESULT ")), None)
+    line = next((x for x in p.stdout.splitlines() if x.startswith(RESULT)), None)
     if p.returncode != 0 or line is None:
         raise RuntimeError(f"perf worker {name} failed (exit {p.returncode}): {p.stderr.strip()[-1500:]}")
-    return json.loads(line[len("PERF-RESULT "):]), wall
+    return json.loads(line[len(RESULT):]), wall
 
 
 def kgqa_cmd() -> list[str]:
@@ -290,8 +158,6 @@ def run_perf(
     out_dir: Path | None = None, say: Say | None = None, n_filings: int | None = None, seed: int = 0,
 ) -> dict[str, Any]:
     """Measure everything; write ``perf.json``, ``perf.md`` and ``perf-*.png`` into ``eval/reports``."""
-    from core.config import Settings
-
     set_offline_env()
     say = say or (lambda _m: None)
     t_start = time.perf_counter()
@@ -313,142 +179,41 @@ def run_perf(
             main_point = point
         series.append(point)
         (wd / "partial.json").write_text(json.dumps({"main": main_point, "series": series}, default=str), "utf-8")
-    filings = None
-    if with_filings:
-        from eval.bench_financebench import filings_selection, load_financebench
-
-        bench = bench_dir(bench)
-        paths, tag = filings_selection(bench, n_filings, seed)
-        names = {p.name for p in paths}
-        fqs = [q["question"] for q in load_financebench(bench) if f"{q['doc_name']}.pdf" in names]
-        fw = work_dir(work) / tag
-        label = "FinanceBench filings" + (f" ({len(names)} of 15)" if n_filings else "")
-        try:
-            filings = measure_point(label, [str(p) for p in paths], fqs, fw / "perf", say, fresh=False,
-                                    index=fw / "index")
-        except RuntimeError as exc:  # keep the scaling series even if this point fails
-            say(f"filings point failed: {exc}")
-            filings = None
-        if filings is not None:
-            filings.update({"scale": None, "documents": len(names), "bytes": sum(p.stat().st_size for p in paths)})
+    filings = filings_point(bench_dir(bench), work, n_filings, seed, say) if with_filings else None
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpu_count": os.cpu_count(), "corpus": str(corpus),
               "questions": len(questions), "cold_question": cold_question, "main": main_point, "series": series,
               "filings": filings, "wall_s": round(time.perf_counter() - t_start, 1)}
     out_dir = Path(out_dir or REPORTS)
-    pngs = []
-    try:
-        from eval.plots import latency_bars, scaling_plot
-
-        pngs.append(scaling_plot(series + ([filings] if filings else []), out_dir / "perf-scaling.png"))
-        if main_point:
-            pngs.append(latency_bars(main_point, out_dir / "perf-latency.png"))
-    except ImportError:
-        pass
-    write_outputs("perf", report, perf_markdown(report, [p for p in pngs if p]), out_dir)
+    write_outputs("perf", report, perf_markdown(report, perf_plots(series, filings, main_point, out_dir)), out_dir)
     return report
 
 
-# ---- report ---------------------------------------------------------------------------------------
+def filings_point(bench: Path, work: Path | None, n_filings: int | None, seed: int, say: Say) -> dict[str, Any] | None:
+    """The FinanceBench filings as a scaling point, on the index of ``kgqa bench financebench --mode filings``.
+
+    None when it fails: the scaling series is kept all the same.
+    """
+    paths, tag = filings_selection(bench, n_filings, seed)
+    fqs = filings_question_texts(bench, paths)
+    fw = work_dir(work) / tag
+    label = "FinanceBench filings" + (f" ({len(paths)} of 15)" if n_filings else "")
+    try:
+        point = measure_point(label, [str(p) for p in paths], fqs, fw / "perf", say, fresh=False, index=fw / "index")
+    except RuntimeError as exc:  # keep the scaling series even if this point fails
+        say(f"filings point failed: {exc}")
+        return None
+    point.update({"scale": None, "documents": len(paths), "bytes": sum(p.stat().st_size for p in paths)})
+    return point
 
 
-def _shape_rows(k: dict[str, Any], b: dict[str, Any]) -> list[list[str]]:
-    """Warm latency rows for the open and comparison gold questions (kgqa, baseline)."""
-    rows = []
-    names = {"open": "open question", "compare": "comparison"}
-    for key, name in names.items():
-        ks, bs = k.get("shapes_ms", {}).get(key), b.get("shapes_ms", {}).get(key)
-        if not ks:
-            continue
-        for p in ("p50", "p95"):
-            bv = bs[p] if bs else None
-            rows.append([f"warm {name} answer {p} ms ({ks['n']} gold)", fnum(ks[p], 1), fnum(bv, 1), _ratio(ks[p], bv)])
-    return rows
-
-
-def _ratio(a: float | None, b: float | None) -> str:
-    return "–" if not a or not b else f"{a / b:.2f}"
-
-
-def _mb(b: float | None) -> str:
-    return "–" if b is None else f"{b / 1e6:.2f}"
-
-
-def perf_markdown(r: dict[str, Any], pngs: Sequence[Path] = ()) -> str:
-    m = r["main"]
-    lines = ["# Speed and scale", "",
-             f"Run {r['date']} on this machine ({r['cpu_count']} CPU cores, shared with other work: figures are "
-             f"indicative), wall time {r['wall_s']:.0f} s. Warm latencies over the {r['questions']} gold questions "
-             f"({WARMUP} warm-up questions first); cold = a fresh process, median of {COLD_RUNS}.", ""]
-    if m:
-        k, b = m["kgqa"], m["baseline"]
-        ing = k["ingest"]
-        t = ing["timings_s"]
-        tot = t.get("total") or 1e-9
-        lines += [
-            f"## Bundled corpus ({m['documents']} documents, {m['bytes'] / 1e3:.0f} kB): kgqa vs the llama-index baseline",
-            "",
-            md_table(["figure", "kgqa", "baseline", "kgqa / baseline"], [
-                ["ingest s (build in process)", f"{tot:.2f}", f"{b['build_s']:.2f}", _ratio(tot, b["build_s"])],
-                ["process wall s (imports, model load; baseline's includes its warm queries)",
-                 f"{k['ingest_process_s']:.2f}", f"{b['process_s']:.2f}", "–"],
-                ["pieces indexed", f"{ing['units']} units, {ing['chunks']} chunks", f"{b['nodes']} nodes", "–"],
-                ["index size on disk MB", _mb(ing["index_bytes"]), _mb(b["index_bytes"]), _ratio(ing["index_bytes"], b["index_bytes"])],
-                ["cold ask s (fresh process, median)", f"{k['cold']['median_s']:.2f}", f"{b['cold']['median_s']:.2f}",
-                 _ratio(k["cold"]["median_s"], b["cold"]["median_s"])],
-                *[[f"warm retrieval {p} ms", fnum(k["warm"]["retrieve_ms"][p], 1), fnum(b["retrieve_ms"][p], 1),
-                   _ratio(k["warm"]["retrieve_ms"][p], b["retrieve_ms"][p])] for p in ("p50", "p95", "p99")],
-                *[[f"warm full answer {p} ms", fnum(k["warm"]["answer_ms"][p], 1), fnum(b["answer_ms"][p], 1),
-                   _ratio(k["warm"]["answer_ms"][p], b["answer_ms"][p])] for p in ("p50", "p95", "p99")],
-                *_shape_rows(k["warm"], b),
-                ["peak RSS MB, ingest", f"{ing['peak_rss_mb']:.0f}", f"{b['peak_rss_mb']:.0f} (build + queries)",
-                 _ratio(ing["peak_rss_mb"], b["peak_rss_mb"])],
-                ["peak RSS MB, warm queries", f"{k['warm']['peak_rss_mb']:.0f}", f"{b['peak_rss_mb']:.0f} (build + queries)",
-                 _ratio(k["warm"]["peak_rss_mb"], b["peak_rss_mb"])],
-                ["peak RSS MB, cold ask", "–", f"{b['cold']['peak_rss_mb']:.0f}", "–"],
-            ]),
-            "",
-            f"kgqa ingest split: parse {t.get('parse', 0):.2f} s, embed {t.get('embed', 0):.2f} s, index "
-            f"{t.get('index', 0):.2f} s, graph {t.get('graph', 0):.2f} s; throughput "
-            f"{ing['chunks'] / tot:.1f} chunks/s, {ing['bytes_in'] / 1e3 / tot:.2f} kB/s. "
-            f"Cold `kgqa ask` runs: {', '.join(f'{x:.2f}' for x in k['cold']['runs'])} s.",
-            "",
-        ]
-    rows = []
-    for p in r["series"] + ([r["filings"]] if r.get("filings") else []):
-        k, b = p["kgqa"], p.get("baseline", {})
-        ing = k["ingest"]
-        t = ing["timings_s"]
-        tot = t.get("total") or 1e-9
-        rows.append([
-            p["label"], p["documents"], f"{ing['bytes_in'] / 1e6:.2f}", f"{ing['units']} / {ing['chunks']}",
-            f"{tot:.1f}" + (" (reused build)" if ing.get("reused") else ""),
-            f"{t.get('parse', 0):.1f} / {t.get('embed', 0):.1f} / {t.get('index', 0):.1f} / {t.get('graph', 0):.1f}",
-            f"{ing['chunks'] / tot:.1f}", f"{ing['bytes_in'] / 1e3 / tot:.2f}", _mb(ing["index_bytes"]),
-            f"{fnum(k['warm']['retrieve_ms']['p50'], 1)} / {fnum(k['warm']['retrieve_ms']['p95'], 1)}",
-            f"{fnum(k['warm']['answer_ms']['p50'], 1)} / {fnum(k['warm']['answer_ms']['p95'], 1)}",
-            f"{ing['peak_rss_mb']:.0f}" if ing.get("peak_rss_mb") else "–",
-            f"{k['warm']['peak_rss_mb']:.0f}",
-            f"{b.get('build_s', 0):.1f}" if b else "–", _mb(b.get("index_bytes")) if b else "–",
-            f"{fnum(b['answer_ms']['p50'], 1)} / {fnum(b['answer_ms']['p95'], 1)}" if b else "–",
-        ])
-    lines += [
-        "## Scaling",
-        "",
-        "kgqa columns, then the baseline's. `split` = parse / embed / index / graph seconds. Queries: the gold "
-        "questions for the replicated corpus, the FinanceBench questions on those filings for the filings row "
-        "(its kgqa build is the one of `kgqa bench financebench --mode filings`, reused: no ingest RSS). "
-        "The baseline (llama-index defaults, as in the gold evaluation) cuts ~1,000-token nodes, so it "
-        "embeds ~30x fewer texts than kgqa, which embeds every unit and chunk.",
-        "",
-        md_table(["corpus", "docs", "MB text", "units / chunks", "kgqa ingest s", "split s", "chunks/s", "kB/s",
-                  "kgqa index MB", "retrieval p50/p95 ms", "answer p50/p95 ms", "peak RSS MB ingest", "peak RSS MB query",
-                  "baseline build s", "baseline index MB", "baseline answer p50/p95 ms"], rows),
-        "",
-    ]
-    for png in pngs:
-        lines += [f"![{png.stem}]({png.name})", ""]
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    main()
+def perf_plots(series: list[dict[str, Any]], filings: dict[str, Any] | None, main_point: dict[str, Any] | None,
+               out_dir: Path) -> list[Path]:
+    """``perf-scaling.png`` and ``perf-latency.png`` (none when matplotlib is not installed)."""
+    try:
+        from eval.plots import latency_bars, scaling_plot  # imports matplotlib (slow, optional)
+    except ImportError:
+        return []
+    pngs = [scaling_plot(series + ([filings] if filings else []), out_dir / "perf-scaling.png")]
+    if main_point:
+        pngs.append(latency_bars(main_point, out_dir / "perf-latency.png"))
+    return [p for p in pngs if p]

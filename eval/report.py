@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
 from eval.gold_eval import KS
 from eval.open_report import LEGEND as SHAPES_LEGEND
 from eval.open_report import SECTION_ROWS, shape_failures, shape_rows
@@ -63,11 +66,8 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 # ---- rich ---------------------------------------------------------------------------------------------
 
 
-def print_report(report: dict[str, Any], console: Any = None) -> None:
+def print_report(report: dict[str, Any], console: Console | None = None) -> None:
     """Print the tables to the terminal."""
-    from rich.console import Console
-    from rich.table import Table
-
     con = console or Console(highlight=False)
     if console is None and not con.is_terminal:
         con.width = max(con.width, 140)  # piped into a file or CI log: do not squeeze the tables

@@ -1,0 +1,51 @@
+"""LiHua-World end to end (``eval.bench_lihua``) on two synthetic chat logs.
+
+kgqa runs with the real model; the baseline with llama-index's mock embeddings (its plumbing, not its quality).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from llama_index.core.embeddings import MockEmbedding
+
+from eval.bench_lihua import lihua_markdown, run_lihua
+
+LOGS = {
+    "week3/20260121_1000.txt": "Time: 20260121_10:00\nLiHua: Hailey delivered the sourdough bread this morning.\n"
+                               "Hailey: Glad you liked it, see you on Friday!\n",
+    "week4/20260122_0900.txt": "Time: 20260122_09:00\nLiHua: The gym opens at seven now.\n"
+                               "Wolfgang: Then let us meet there at half past seven.\n",
+}
+QUESTIONS = {
+    "0": {"question": "Who delivered the sourdough bread?", "answer": "Hailey", "evidence": "20260121_10:00",
+          "type": "Single"},
+    "1": {"question": "What is LiHua's favourite opera?", "answer": "Insufficient information", "evidence": "N/A",
+          "type": "Null"},
+}
+
+
+def _bench(tmp_path: Path) -> Path:
+    bench = tmp_path / "bench"
+    for rel, text in LOGS.items():
+        p = bench / "lihua-world" / "data" / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    (bench / "lihua-world" / "qa").mkdir(parents=True)
+    (bench / "lihua-world" / "qa" / "query_set.json").write_text(json.dumps(QUESTIONS), encoding="utf-8")
+    return bench
+
+
+def test_lihua_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    report = run_lihua(_bench(tmp_path), tmp_path / "work", use_graph=False, out_dir=out,
+                       baseline_embed=MockEmbedding(embed_dim=8))
+    assert report["benchmark"] == "lihua" and report["questions"] == 2 and "filings" not in report
+    kg = report["results"]["kgqa"]
+    assert kg["retrieval"]["n"] == 1 and kg["retrieval"]["hit@10"] == 1.0  # the Null question has no evidence
+    assert set(kg["answers_by_group"]) == {"Single", "Null"}
+    assert report["baseline_ingest"]["config"]["splitter"] == "SentenceSplitter(chunk_size=1200 tokens, chunk_overlap=100)"
+    md = (out / "lihua.md").read_text(encoding="utf-8")
+    assert md.startswith("# LiHua-World") and "MiniRAG" in md and "By question type (accuracy):" in md
+    assert md == lihua_markdown(json.loads((out / "lihua.json").read_text(encoding="utf-8")), out / "lihua-hits.png")

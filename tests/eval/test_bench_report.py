@@ -1,0 +1,108 @@
+"""The shared sections of the benchmark reports (``eval.bench_report``) on a small hand-made report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from core.types import Answer
+from eval.bench_common import BenchQuestion
+from eval.bench_report import (
+    closing_sections,
+    fnum,
+    ingest_section,
+    md_table,
+    retrieval_section,
+    run_line,
+    why_behind,
+    write_outputs,
+)
+from eval.bench_run import run_system
+
+
+class _Fixed:
+    """Retrieves ``docs`` in order and always gives ``text`` as the answer."""
+
+    def __init__(self, name: str, docs: list[str], text: str, abstained: bool = False) -> None:
+        self.name, self.docs, self.text, self.abstained = name, docs, text, abstained
+
+    def retrieve(self, question: str, k: int) -> list[tuple[str, int, int]]:
+        return [(d, 0, 10) for d in self.docs][:k]
+
+    def answer(self, question: str) -> Answer:
+        return Answer(question=question, text=self.text, citations=[], abstained=self.abstained, route="passages")
+
+
+def _report() -> dict[str, Any]:
+    qs = [BenchQuestion("q1", "Acme revenue?", "$12.5 million", "metrics", hit=lambda d, s, e: d == "acme"),
+          BenchQuestion("q2", "Bolt dividend?", "Yes, $0.20.", "domain", hit=lambda d, s, e: d == "bolt")]
+    kgqa = _Fixed("kgqa", ["x", "acme"], "", abstained=True)
+    base = _Fixed("baseline", ["acme", "bolt"], "Revenue was $12.5 million.")
+    return {
+        "date": "2026-01-02 03:04", "wall_s": 12.4, "questions": 2, "questions_total": 150, "seed": 3,
+        "use_graph": False,
+        "kgqa_ingest": {"cpu_count": 2, "documents": 2, "units": 10, "chunks": 4, "embedded": 14,
+                        "timings_s": {"total": 9.0, "parse": 1.0, "embed": 7.0, "index": 1.0}, "index_bytes": 2e6},
+        "baseline_ingest": {"documents": 2, "nodes": 2, "timings": {"load": 1.0, "total": 3.0}, "index_bytes": 1e6},
+        "passages": {"kgqa_chunks": 4, "kgqa_chunk_chars_mean": 50.0, "kgqa_chunk_chars_median": 40.0,
+                     "kgqa_single_unit_share": 0.5, "kgqa_sections": 3, "baseline_nodes": 2,
+                     "baseline_node_chars_mean": 90.0},
+        "results": {"kgqa": run_system(kgqa, qs, lambda _m: None), "baseline": run_system(base, qs, lambda _m: None)},
+    }
+
+
+def test_cells_and_tables() -> None:
+    assert "a \\| b" in md_table(["h"], [["a | b"]])
+    assert md_table(["a", "b"], [[1, 2]]).splitlines() == ["| a | b |", "|---|---|", "| 1 | 2 |"]
+    assert (fnum(0.5), fnum(None), fnum(3), fnum(1.25, 1)) == ("0.500", "–", "3", "1.2")
+
+
+def test_run_line_and_ingest() -> None:
+    r = _report()
+    line = run_line(r)
+    assert line.startswith("Run 2026-01-02 03:04 on this machine (2 CPU cores), wall time 12 s.")
+    assert "2 of 150 questions (fixed-seed sample, seed 3); kgqa graph off." in line
+    ing = ingest_section(r)
+    assert ing[0] == "## Ingest" and "| kgqa | 2 | 10 units / 4 chunks | 9.0 |" in ing[2]
+    assert ingest_section({**r, "baseline_ingest": None}) == ["## Ingest", "", "", ""]
+
+
+def test_retrieval_section_has_plot_and_groups(tmp_path: Path) -> None:
+    lines = retrieval_section(_report(), "Evidence retrieval (top 10)", "page", "By type:", tmp_path / "x-hits.png")
+    assert lines[0] == "## Evidence retrieval (top 10)"
+    assert "questions with evidence (page level)" in lines[2]
+    assert "![hit@k](x-hits.png)" in lines
+    table = lines[lines.index("By type:") + 2]
+    assert "| metrics | 1.000 / 0.500 | 1.000 / 1.000 |" in table  # kgqa finds acme at rank 2
+
+
+def test_why_behind_lists_gaps_then_the_benchmark_reasons() -> None:
+    r = _report()
+    seen: list[list[str]] = []
+
+    def reasons(report: dict[str, Any], gaps: list[str]) -> list[str]:
+        seen.append(gaps)
+        return ["REASONS", ""]
+
+    out = why_behind(r, reasons)
+    assert out[0] == "## Where kgqa is behind the baseline, and why"
+    assert out[2].startswith("Behind on: hit@1 0.000 vs 0.500; hit@5 0.500 vs 1.000")
+    assert any(x.startswith("Ingest: kgqa took 9 s vs 3 s") for x in out)
+    assert any(x.startswith("kgqa passages: 4 chunks, mean 50 / median 40 characters") for x in out)
+    assert out[-2:] == ["REASONS", ""] and seen and seen[0][0].startswith("hit@1")
+    even = {**r, "results": {"kgqa": r["results"]["kgqa"]}}
+    assert why_behind(even, reasons)[-2:] == ["Nowhere on these figures.", ""] and len(seen) == 1
+
+
+def test_closing_sections_show_latency_and_misses() -> None:
+    lines = closing_sections(_report(), ["WHY"])
+    assert lines[0] == "## Query time" and "retrieve p50 ms" in lines[2] and "WHY" in lines
+    miss = [x for x in lines if x.startswith("- `")]
+    assert len(miss) == 2 and miss[0].startswith("- `q1` (number): gold “$12.5 million”")
+
+
+def test_write_outputs(tmp_path: Path) -> None:
+    j, m = write_outputs("demo", {"a": Path("x")}, "# demo\n", tmp_path / "out")
+    assert json.loads(j.read_text(encoding="utf-8")) == {"a": "x"}
+    assert m.read_text(encoding="utf-8") == "# demo\n"
