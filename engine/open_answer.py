@@ -55,6 +55,7 @@ DUP_COSINE = 0.93  # unit vectors this close say the same thing (same-section se
 DUP_WORDS = 0.6  # share of shared content words that makes two sentences near-duplicates
 KEEP_MARGIN = 0.32  # points score within this of the best point
 TOPIC_COVERAGE = 0.55  # a best unit with this much of the question's words restates it
+TOPIC_DENSE = 0.75  # ... or this close to the question
 TOPIC_FOLLOW = (0.35, 0.28, 0.2, 0.12)  # lift of the 1st, 2nd, 3rd sentence after such a topic sentence
 DIVERSITY = 0.2  # how much closeness to an already picked point costs (maximal marginal relevance)
 SAME_TOPIC = 0.45  # cosine above which two points from different documents are about the same thing
@@ -94,6 +95,9 @@ class OpenAnswerer:
         if self.ranker.unknown_names(qa):
             return abstain(self.index, result, [])
         sections = self.focus_sections(qa.tokens)
+        if focus.summary and not sections:  # "summarize the channel check": the document it names
+            docs = self._doc_preference(qa.tokens)
+            sections = {key for key in self.outline.section_units if key[0] in docs}
         cands = self._candidates(result, qv, focus, sections)
         if not cands:
             return abstain(self.index, result, [])
@@ -196,9 +200,11 @@ class OpenAnswerer:
         by_id = {c.unit.id: c for c in cands}
         units = self.index.units
         lifted: set[int] = set()
-        if cands and cands[0].coverage >= TOPIC_COVERAGE and cands[0].unit.kind == "sentence":
-            # the best unit restates the question (a topic sentence): the sentences after it explain it
-            top = cands[0].unit
+        best = cands[0] if cands else None
+        if best is not None and best.unit.kind == "sentence" and (
+            best.coverage >= TOPIC_COVERAGE or best.dense >= TOPIC_DENSE
+        ):  # the best unit restates the question (a topic sentence): the sentences after it explain it
+            top = best.unit
             for step, bonus in enumerate(TOPIC_FOLLOW, 1):
                 j = top.id + step
                 if j >= len(units) or units[j].doc != top.doc or units[j].section != top.section:
