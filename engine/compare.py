@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
+
 from core.config import Settings
 from core.interfaces import GraphStore
 from core.types import Answer, Comparison, Fact, Point, SearchResult
@@ -72,7 +74,9 @@ class Comparer:
             labels = list(parts.items)
         else:
             return None
-        result = self.retriever.search(question, k=k)
+        s = self.settings
+        qv = self.retriever.embed(question) if s.use_dense or s.use_rescoring else None
+        result = self.retriever.search(question, k=k, vector=qv)
         items = resolve_items(labels, self.index, self.outline, self.graph)
         if parts.across_documents:
             for it, d in zip(items, sorted(self.index.docs), strict=True):
@@ -82,7 +86,7 @@ class Comparer:
             ans = self._by_values(question, parts, labels, result, ask_one)
             if ans is not None:
                 return ans
-        return self._by_evidence(question, parts, items, result)
+        return self._by_evidence(parts, items, result, qv if s.use_dense else None)
 
     # ---- quantities: one sub-question per item ------------------------------------------------------
 
@@ -129,8 +133,10 @@ class Comparer:
 
     # ---- evidence: tables, graph facts, passages ------------------------------------------------------
 
-    def _by_evidence(self, question: str, parts: ComparisonParts, items: list[Item], result: SearchResult) -> Answer:
-        qv = self.retriever.embed(question) if self.settings.use_dense else None
+    def _by_evidence(
+        self, parts: ComparisonParts, items: list[Item], result: SearchResult, qv: np.ndarray | None,
+    ) -> Answer:
+        question = result.question.text
         finder = CellFinder(self.index, self.outline, qv)
         cites = Citations(self.index)
         if all(it.rows for it in items):

@@ -8,9 +8,11 @@
    question names ("the bear case" -> the section headed "Bear Case");
 2. **score** each on retrieval, coverage of the question's rare words, the aspect asked about
    (a weakness question wants sentences that state a weakness: cue words in
-   ``retrieval/data/aspects.json``) and the question's *subject*: a capitalised rare name in
-   the subject must be in the unit or its neighbours, so "the risks to X" are risks that bear
-   on X, not a list of X's siblings;
+   ``retrieval/data/aspects.json``; a unit that states none is not a point) and the question's
+   *subject*: a rare capitalised name of the subject, or a table row it names in lower case,
+   must be in the unit, its section, its document's title or the sentence it refers back to,
+   so "the risks to X" are risks that bear on X, not a list of X's siblings; the sentences
+   after a topic sentence that restates the question move up (they explain it);
 3. **select** up to :data:`MAX_POINTS`, skipping near-duplicates (unit vectors or shared
    words) and heading-only units, keeping at least one point from each document that has a
    strong one;

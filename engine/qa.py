@@ -200,9 +200,10 @@ class QA:
             return None
         t0 = time.perf_counter()
         top = k or self.settings.top_k
-        result = self.retriever.search(q, k=max(top, OPEN_SEARCH_K))
+        qv = self.retriever.embed(q) if self.settings.use_dense or self.settings.use_rescoring else None
+        result = self.retriever.search(q, k=max(top, OPEN_SEARCH_K), vector=qv)
         t1 = time.perf_counter()
-        answer = self.opener.answer(result, self.retriever.embed(q) if self.settings.use_dense else None)
+        answer = self.opener.answer(result, qv if self.settings.use_dense else None)
         answer.passages = answer.passages[:top]
         answer.timings_ms["search"] = (t1 - t0) * 1000
         answer.timings_ms["answer"] = (time.perf_counter() - t1) * 1000

@@ -9,7 +9,6 @@ Each stage can be switched off in :class:`~core.config.Settings` (``use_dense``,
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -29,8 +28,6 @@ class Retriever:
         self.index = index
         self.settings = settings
         self._encoder = encoder
-        self._recent: dict[str, np.ndarray] = {}  # question -> vector: one forward pass per question
-        self._lock = threading.Lock()
 
     @property
     def encoder(self) -> Embedder:
@@ -40,26 +37,21 @@ class Retriever:
         return self._encoder
 
     def embed(self, text: str) -> np.ndarray:
-        """The query vector of ``text`` (the last few are kept: open and comparative answers search
-        the same question more than once)."""
-        v = self._recent.get(text)
-        if v is None:
-            v = self.encoder.encode([text])[0]
-            with self._lock:
-                while len(self._recent) >= 64:
-                    self._recent.pop(next(iter(self._recent)))
-                self._recent[text] = v
-        return v
+        return self.encoder.encode([text])[0]
 
-    def search(self, question: str, k: int | None = None, analysis: QuestionAnalysis | None = None) -> SearchResult:
-        """Top ``k`` passages and the ranked candidate units inside them."""
+    def search(
+        self, question: str, k: int | None = None, analysis: QuestionAnalysis | None = None,
+        vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        """Top ``k`` passages and the ranked candidate units inside them (``vector``: the question's
+        embedding when the caller already has it, e.g. to score more units against it)."""
         s = self.settings
         k = k or s.top_k
         timings: dict[str, float] = {}
         t = time.perf_counter()
         qa = analysis or analyze(question)
         n_chunks = len(self.index.chunks)
-        qv = self.embed(question) if s.use_dense or s.use_rescoring else None
+        qv = vector if vector is not None else (self.embed(question) if s.use_dense or s.use_rescoring else None)
         timings["embed"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
