@@ -259,7 +259,7 @@ class CellFinder:
                 return -1e9  # a clause that does not name the item cannot be its cell
             return 2.0 * len(toks & mine) - 1.0 * len(toks & theirs)
 
-        return point_text(u, weight, max_chars=200)
+        return point_text(u, weight)
 
 
 def values_of(text: str) -> list[Value]:
