@@ -30,7 +30,7 @@ from core.config import Settings
 from core.interfaces import GraphStore
 from core.types import Answer, Comparison, Fact, Point, SearchResult
 from core.values import same_number
-from engine.answer_result import abstain, cited_answer
+from engine.answer_result import abstain, cited_answer, note_ignored
 from engine.citations import Citations, part_span
 from engine.compare_items import CellFinder, Item, Pick, item_tokens, metric_key, resolve_items, values_of
 from engine.outline import Outline
@@ -295,6 +295,7 @@ class Comparer:
         ans.answer_type = "comparison"
         ans.comparison = comp
         ans.passages = result.passages
+        note_ignored(ans, result)
         missing = sum(c.text == NOT_STATED for row in comp.cells for c in row)
         if missing:
             ans.notes.append(f"{missing} cell(s) not stated in the reports")

@@ -74,7 +74,7 @@ def resolve_items(labels: list[str], index: RetrievalIndex, outline: Outline, gr
         distinct = (own[i] - others - outline.common - GENERIC_ITEM_WORDS) or (own[i] - others) or own[i]
         it = Item(label, own[i], distinct)
         it.sections = outline.focus_sections(tuple(own[i]))
-        it.rows = _rows_naming(index, own[i])
+        it.rows = [u for u in _rows_naming(index, own[i]) if u.chunk not in outline.skip]
         if graph is not None:
             it.facts = _facts_of(graph, label, it.distinct)
         items.append(it)
@@ -151,7 +151,7 @@ class CellFinder:
         if k < 0:
             return None
         u = self.index.units[starts[k][1]]
-        return u if u.start <= pos < u.end else None
+        return u if u.start <= pos < u.end and u.chunk not in self.outline.skip else None
 
     def units_of(self, it: Item) -> list[Unit]:
         """Units about the item: its sections (or document), its rows, and the sentences naming it."""
@@ -175,9 +175,8 @@ class CellFinder:
             for uid, d in zip(ids, self.index.unit_dense.scores(self.qv, ids).tolist(), strict=True):
                 self._dense[uid] = float(d)
 
-    @staticmethod
-    def _citable(u: Unit) -> bool:
-        return u.kind != "heading" and not is_lead_in(u.text) and bool(u.section or u.kind == "sentence")
+    def _citable(self, u: Unit) -> bool:
+        return u.chunk not in self.outline.skip and u.kind != "heading" and not is_lead_in(u.text) and bool(u.section or u.kind == "sentence")
 
     def dense(self, u: Unit) -> float:
         if self.qv is None:

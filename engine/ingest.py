@@ -5,11 +5,16 @@ removed), chunk, embed what changed (reusing unchanged documents' vectors), writ
 retrieval files, extract and write the graph (reusing unchanged documents' extractions),
 then commit: the manifest is written last and ``current`` is swapped atomically. A crash at any
 point leaves the previous generation answering.
+
+The store is chosen by settings (:func:`engine.stores.open_store`): the state is always built
+in a local folder in the file layout, which the file store renames into place and the
+PostgreSQL store copies into its tables in one transaction.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +27,7 @@ from core.interfaces import ChatModel
 from core.types import Chunk, Document, Unit
 from engine.llm import make_chat
 from engine.store import FORMAT_VERSION, FileStore, Snapshot
+from engine.stores import IndexStore, open_store
 from kg.pipeline import build_graph, graph_is_stale
 from retrieval.build import EmbedFn, chunk_all, compute_vectors, default_embed_fn
 from retrieval.documents import Skipped, document_from_record, load_documents
@@ -36,6 +42,7 @@ class BuildReport:
     """What an ingest did, for the CLI and the benchmarks."""
 
     index_dir: Path
+    store: str = ""  # where the index is, safe to show (file folder or redacted PostgreSQL URL)
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -63,7 +70,8 @@ def build_index(
     embed_fn: EmbedFn | None = None,
     chat: ChatModel | None = None,
 ) -> BuildReport:
-    """Ingest ``paths`` into ``settings.index_dir`` as a new generation.
+    """Ingest ``paths`` into the configured store (``settings.store``, default the file store at
+    ``settings.index_dir``) as a new generation, committed atomically.
 
     Without ``add``, the index afterwards holds exactly the documents under ``paths``
     (deleted files are dropped); with ``add`` it keeps the others too. Unchanged documents
@@ -73,15 +81,15 @@ def build_index(
     say = say or (lambda _msg: None)
     if chat is None and settings.llm_extract and settings.use_graph:
         chat = make_chat(settings)
-    store = FileStore(settings.index_dir)
-    report = BuildReport(store.index_dir)
+    store = open_store(settings)
+    report = BuildReport(store.index_dir if isinstance(store, FileStore) else settings.index_dir, store=store.label)
     with store.lock():
         t0 = time.perf_counter()
-        docs, skipped = load_documents(paths, max_bytes=settings.max_file_bytes)
+        docs, skipped = load_documents(paths, max_bytes=settings.max_file_bytes, max_text_bytes=settings.max_text_bytes)
         report.skipped = skipped
         for s in skipped:
             say(f"warning: skipped {s.path}: {s.reason}")
-        prev, reuse = _previous(store, settings, rebuild, say)
+        prev, reuse = _previous(store, settings, rebuild, add, say)
         docs = _diff(docs, prev, add, report)
         if prev is not None and report.did_nothing and reuse and not _graph_stale(prev, settings):
             say("index is up to date")
@@ -101,27 +109,53 @@ def build_index(
         )
         report.timings_s["embed"] = time.perf_counter() - t1
 
+        sources = _sources(paths, prev if add else None)
         t2 = time.perf_counter()
         tmp = store.new_generation()
-        write_retrieval(tmp, docs, units, chunks, unit_vecs, chunk_vecs)
-        report.timings_s["index"] = time.perf_counter() - t2
+        try:
+            write_retrieval(tmp, docs, units, chunks, unit_vecs, chunk_vecs)
+            report.timings_s["index"] = time.perf_counter() - t2
 
-        t3 = time.perf_counter()
-        if settings.use_graph:
-            report.graph = _graph(docs, units, tmp, prev, set(report.unchanged), settings, chat, say)
-        report.timings_s["graph"] = time.perf_counter() - t3
-        store.commit(tmp, _manifest(settings, paths, docs, units, chunks, int(unit_vecs.shape[1]), report))
+            t3 = time.perf_counter()
+            if settings.use_graph:
+                report.graph = _graph(docs, units, tmp, store.cache_root(prev), set(report.unchanged), settings, chat, say)
+            report.timings_s["graph"] = time.perf_counter() - t3
+            store.commit(tmp, _manifest(settings, sources, docs, units, chunks, int(unit_vecs.shape[1]), report))
+        except BaseException as exc:  # a full disk, Ctrl+C ...: leave no partial generation behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise IndexUnusable(
+                    f"could not write the new index generation in {store.label} ({exc.strerror or exc}); "
+                    "nothing was changed: the previous index still answers"
+                ) from exc
+            raise
         report.timings_s["total"] = time.perf_counter() - t0
         return report
 
 
-def _previous(store: FileStore, settings: Settings, rebuild: bool, say: Say) -> tuple[Snapshot | None, bool]:
-    """The live generation (for the document diff) and whether its vectors may be reused."""
-    if store.current() is None:
-        return None, False
+def _sources(paths: Sequence[Path], kept: Snapshot | None) -> list[str]:
+    """What the new generation was built from: ``paths``, plus the previous sources with ``--add``."""
+    out = {str(Path(p).resolve()) for p in paths}
+    if kept is not None:
+        out.update(kept.sources)
+    return sorted(out)
+
+
+def _previous(
+    store: IndexStore, settings: Settings, rebuild: bool, add: bool, say: Say
+) -> tuple[Snapshot | None, bool]:
+    """The live generation (for the document diff) and whether its vectors may be reused.
+
+    An unreadable live generation is rebuilt from ``paths`` alone, except with ``add``: its
+    documents would be lost, so that is an error naming the folders to rebuild from.
+    """
     try:
+        if not store.exists():
+            return None, False
         prev = store.load(settings)
     except IndexUnusable as exc:
+        if add:
+            raise IndexUnusable(f"cannot add to the index: {exc}") from exc
         say(f"previous index not reusable ({exc}); building from scratch")
         return None, False
     chunking = prev.manifest.get("chunking", {})
@@ -157,12 +191,13 @@ def _graph_stale(prev: Snapshot, settings: Settings) -> bool:
 
 
 def _graph(
-    docs: list[Document], units: list[Unit], tmp: Path, prev: Snapshot | None, unchanged: set[str],
+    docs: list[Document], units: list[Unit], tmp: Path, cache_root: Path | None, unchanged: set[str],
     settings: Settings, chat: ChatModel | None, say: Say,
 ) -> dict[str, Any]:
-    """Build the graph into ``tmp``; a failure is reported, never fatal: passages still answer."""
+    """Build the graph into ``tmp`` (reusing extractions cached under ``cache_root``); a failure is
+    reported, never fatal: passages still answer."""
     try:
-        return build_graph(docs, units, tmp, prev.root if prev else None, unchanged, settings, chat)
+        return build_graph(docs, units, tmp, cache_root, unchanged, settings, chat)
     except Exception as exc:
         log.exception("graph extraction failed")
         say(f"warning: graph extraction failed ({type(exc).__name__}: {exc}); index built without a graph")
@@ -171,7 +206,7 @@ def _graph(
 
 
 def _manifest(
-    settings: Settings, paths: Sequence[Path], docs: list[Document], units: list[Unit], chunks: list[Chunk],
+    settings: Settings, sources: list[str], docs: list[Document], units: list[Unit], chunks: list[Chunk],
     dim: int, report: BuildReport,
 ) -> dict[str, Any]:
     return {
@@ -180,7 +215,7 @@ def _manifest(
         "dim": dim,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "chunking": {"chunk_chars": settings.chunk_chars, "overlap_units": settings.chunk_overlap_units},
-        "sources": sorted({str(Path(p).resolve()) for p in paths}),
+        "sources": sources,
         "documents": {
             d.id: {
                 "sha256": d.sha256, "title": d.title, "path": d.path, "kind": d.kind,

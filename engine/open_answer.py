@@ -81,12 +81,15 @@ class OpenCandidate:
 class OpenAnswerer:
     """Builds point-by-point answers over one index (see module docstring)."""
 
-    def __init__(self, index: RetrievalIndex, ranker: Ranker, settings: Settings, graph: GraphStore | None = None) -> None:
+    def __init__(
+        self, index: RetrievalIndex, ranker: Ranker, settings: Settings, graph: GraphStore | None = None,
+        skip: frozenset[int] = frozenset(),
+    ) -> None:
         self.index = index
         self.ranker = ranker
         self.settings = settings
         self.graph = graph
-        self.outline = Outline(index)
+        self.outline = Outline(index, skip)  # ``skip``: quarantined chunks, never a point
 
     # ---- public ------------------------------------------------------------------------------------
 
@@ -160,7 +163,7 @@ class OpenAnswerer:
         off_subject: list[OpenCandidate] = []
         for uid, (base, dense) in pool.items():
             u = self.index.units[uid]
-            if u.kind == "heading" or (not u.section and u.kind != "sentence") or u.text.rstrip().endswith(":"):
+            if u.chunk in self.outline.skip or u.kind == "heading" or (not u.section and u.kind != "sentence") or u.text.rstrip().endswith(":"):
                 continue  # headings, table header rows and lead-ins ("the key takeaways are:") are not points
             cov = self.ranker.coverage(qa, self.ranker.unit_tokens(u))
             score = base + 0.25 * cov
@@ -399,6 +402,8 @@ class OpenAnswerer:
                 if not isinstance(ev, dict):
                     continue
                 e = Evidence(ev["doc"], ev["start"], ev["end"], ev["text"])
+                if any(u.chunk in self.outline.skip for u in self.index.units if u.doc == e.doc and u.start <= e.start < u.end):
+                    continue  # a side read from an instruction-like passage is not a source
                 touched |= any(d == e.doc and s <= e.start < t for d, s, t in spans)
                 sides.append((str(side.get("surface") or side.get("value")), e))
             if touched and len(sides) >= 2:

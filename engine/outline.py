@@ -30,8 +30,9 @@ POINT_CHARS = 260  # a longer sentence is cut to the clauses that carry the poin
 class Outline:
     """Headings, section members and word rarity of one index."""
 
-    def __init__(self, index: DocumentStore) -> None:
+    def __init__(self, index: DocumentStore, skip: frozenset[int] = frozenset()) -> None:
         self.index = index
+        self.skip = skip  # chunks never used as evidence (instruction-like passages, core.safety.Quarantine)
         self.headings: dict[tuple[str, str], list[frozenset[str]]] = {}
         self.section_units: dict[tuple[str, str], list[int]] = {}
         self.unit_tokens: list[frozenset[str]] = []  # each unit's own words (stems), in unit order
@@ -43,7 +44,7 @@ class Outline:
             if u.kind == "heading":
                 if u.section and " | " not in u.text:
                     self.headings.setdefault(key, []).extend(frozenset(tokenize(v)) for v in heading_names(u.text))
-            elif u.section:
+            elif u.section and u.chunk not in skip:
                 self.section_units.setdefault(key, []).append(u.id)
             for t in toks:
                 df[t] = df.get(t, 0) + 1
