@@ -148,7 +148,9 @@ def trees_markdown(r: dict[str, Any]) -> str:
     labels = {"help_s": "`kgqa --help` (s, median of 5)", "ingest_s": "ingest bundled corpus (s, median)",
               "cold_ask_s": "cold `kgqa ask` (s, median of 5)", "warm_p50_ms": "warm answer p50 (ms)",
               "warm_p95_ms": "warm answer p95 (ms)", "index_bytes": "index on disk (bytes)"}
-    rows = [[label, fnum(b[k], 3), fnum(a[k], 3), fnum(a[k] / b[k] if b[k] else None, 2)] for k, label in labels.items()]
+    digits = {"help_s": 2, "ingest_s": 1, "cold_ask_s": 2, "warm_p50_ms": 1, "warm_p95_ms": 1, "index_bytes": 0}
+    rows = [[label, fnum(float(b[k]), digits[k]), fnum(float(a[k]), digits[k]), fnum(a[k] / b[k] if b[k] else None, 2)]
+            for k, label in labels.items()]
     n_diff = len(r["answer_differences"])
     lines = ["# Two checkouts side by side", "",
              f"before: `{r['trees']['before']}`  ", f"after: `{r['trees']['after']}`", "",
