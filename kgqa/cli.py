@@ -151,7 +151,10 @@ def _print_answer(answer: Any) -> None:
         return rich_escape(_shown(text))
 
     style = "yellow" if answer.abstained else "bold"
-    con.print(f"[{style}]{escape(answer.text)}[/]")
+    if answer.comparison is not None and not answer.abstained:
+        _print_comparison(con, answer)
+    else:
+        con.print(f"[{style}]{escape(answer.text)}[/]")
     if answer.computation is not None:
         _print_computation(con, answer.computation)
     if answer.citations:
@@ -193,6 +196,32 @@ def _print_computation(con: Any, comp: Any) -> None:
     con.print(t)
     if comp.result_text:
         con.print(f"[dim]result: {escape(comp.result_text)}{' (' + escape(comp.rounding) + ')' if comp.rounding else ''}[/]")
+
+
+def _print_comparison(con: Any, answer: Any) -> None:
+    """The lead sentence, then the comparison as a compact table (items by properties, cells cited)."""
+    from rich import box
+    from rich.markup import escape as rich_escape
+    from rich.table import Table
+
+    def escape(text: str) -> str:  # markup-escaped and without terminal control characters
+        return rich_escape(_shown(text))
+
+    lead = answer.text.split("\n", 1)[0]
+    if not lead.startswith("- "):
+        con.print(f"[bold]{escape(lead)}[/]")
+    comp = answer.comparison
+    t = Table(box=box.SIMPLE_HEAD, show_lines=False, pad_edge=False, expand=False)
+    t.add_column("")
+    for p in comp.properties:
+        t.add_column(escape(p), overflow="fold")
+    for item, row in zip(comp.items, comp.cells, strict=True):
+        cells = []
+        for c in row:
+            marks = "".join(f"[{n}]" for n in c.citations)
+            cells.append(f"{escape(c.text)} [cyan]{escape(marks)}[/]" if marks else f"[dim]{escape(c.text)}[/]")
+        t.add_row(f"[bold]{escape(item)}[/]", *cells)
+    con.print(t)
 
 
 @app.command()

@@ -163,6 +163,8 @@ class AskTab:
         turn.route = str(answer.route)
         turn.mode = str(answer.mode)
         turn.notes = list(answer.notes)
+        turn.points = list(answer.points)
+        turn.comparison = answer.comparison
         index = self.ws.index
         turn.sources = [source_view(index, c) for c in answer.citations]
 
