@@ -15,10 +15,11 @@ from collections.abc import Callable
 from core.errors import KgqaError
 from core.interfaces import DocumentStore, GraphStore
 from core.safety import Quarantine
-from core.types import Answer, SearchResult
+from core.types import Answer, Comparison, Point, SearchResult
 from engine.compute.answerer import ComputeAnswerer, Computed
 from engine.compute.plan import core_clause
 from engine.compute.yesno import YesNoAnswerer, is_yes_no
+from retrieval.question import analyze
 
 Search = Callable[[str], SearchResult]
 log = logging.getLogger(__name__)
@@ -60,6 +61,10 @@ class ComputeRoute:
             return (_with_passages(yn, result), None) if yn is not None else (None, None)
         computed = self.compute.answer(question)
         if computed is not None and computed.explicit:
+            if analyze(question).answer_type == "comparison":  # "the difference between A and B"
+                if computed.answer.abstained:  # a side without a figure: the side-by-side table says what is stated
+                    return None, None
+                side_by_side(computed.answer)
             return _with_passages(computed.answer, search(question)), None
         return None, computed
 
@@ -70,6 +75,25 @@ class ComputeRoute:
         out = computed.answer
         out.passages, out.timings_ms = answer.passages, dict(answer.timings_ms)
         return out
+
+
+def side_by_side(answer: Answer) -> None:
+    """Give a computed comparison of two cited figures its table too: one row per side, the figure
+    as read and its citation, so a reader of ``comparison`` sees both sides as for any comparison.
+
+    >>> from core.types import Computation, ComputationInput
+    >>> a = Answer("q", "$0.45 ($0.50 - $0.05) [1][2]", [], False, "passages")
+    >>> a.computation = Computation("A - B", [ComputationInput("A", 0.5, "USD", None, 1, "$0.50"),
+    ...                                      ComputationInput("B", 0.05, "USD", None, 2, "$0.05")], 0.45)
+    >>> side_by_side(a); a.comparison.items, [[c.text for c in row] for row in a.comparison.cells]
+    (['A', 'B'], [['$0.50'], ['$0.05']])
+    """
+    comp = answer.computation
+    if comp is None or answer.abstained or len(comp.inputs) != 2 or any(i.citation is None for i in comp.inputs):
+        return
+    cells = [[Point(i.surface + (f" ({i.period})" if i.period and i.period not in i.surface else ""),
+                    [i.citation] if i.citation is not None else [])] for i in comp.inputs]
+    answer.comparison = Comparison([i.name for i in comp.inputs], ["figure"], cells)
 
 
 def _with_passages(answer: Answer, result: SearchResult) -> Answer:

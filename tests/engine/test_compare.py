@@ -91,3 +91,18 @@ def test_comparison_of_sections_is_not_split_into_how_much_questions(qa: Any) ->
     assert "does not say" not in a.text
     sections = {c.section for c in a.citations}
     assert any("Near Term" in s for s in sections) and any("Long Term" in s for s in sections)
+
+
+def test_difference_of_two_stated_figures_is_computed_and_shown_side_by_side(qa: Any) -> None:
+    """When both figures are found, "the difference between A and B" is computed from both cited
+    figures, and its table holds each side as any comparison's does."""
+    raw = {d: r.raw for d, r in qa.index.docs.items()}
+    a = qa.ask("What is the difference between Communications FY2024 revenue and Segment FY2024 revenue?")
+    assert a.answer_type == "computed" and not a.abstained and a.computation is not None
+    comp = a.comparison
+    assert comp is not None and len(comp.items) == 2 and comp.properties == ["figure"]
+    ns = {c.n for c in a.citations}
+    for row, inp in zip(comp.cells, a.computation.inputs, strict=True):
+        assert row[0].citations == [inp.citation] and set(row[0].citations) <= ns
+    for c in a.citations:
+        assert raw[c.doc][c.start : c.end] == c.text
