@@ -43,27 +43,14 @@ def register(app: typer.Typer) -> None:
         # the engine and the evaluation load numpy and friends: only when the command runs
         from engine.qa import QA
         from eval.gold_eval import GOLD_QA, evaluate, load_gold
-        from eval.open_eval import GOLD_COMPARE, GOLD_OPEN, load_compare, load_open
         from eval.report import print_report, write_report
 
-        sizes: list[int] = []
-        if sweep_chunks:
-            try:
-                sizes = [int(x) for x in sweep_chunks.split(",") if x.strip()]
-            except ValueError as exc:
-                raise typer.BadParameter(f"--sweep-chunks wants integers like 300,500,700: {sweep_chunks!r}") from exc
-            if any(n < 50 for n in sizes):
-                raise typer.BadParameter("--sweep-chunks sizes must be at least 50 characters")
+        sizes = _chunk_sizes(sweep_chunks)
         gold_path = gold or GOLD_QA
         if not gold_path.is_file():
             raise typer.BadParameter(f"no gold file at {gold_path}")
         questions = load_gold(gold_path)[:limit]
-        shape_gold = None
-        if shapes:
-            for p in (open_gold or GOLD_OPEN, compare_gold or GOLD_COMPARE):
-                if not p.is_file():
-                    raise typer.BadParameter(f"no gold file at {p}")
-            shape_gold = (load_open(open_gold or GOLD_OPEN)[:limit], load_compare(compare_gold or GOLD_COMPARE)[:limit])
+        shape_gold = _shape_gold(open_gold, compare_gold, limit) if shapes else None
 
         say = progress("kgqa eval", quiet)
         overrides = {"index_dir": index} if index else {}
@@ -84,26 +71,53 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             print_report(report)
         acc = s["accuracy"] or 0.0
-        extra = ""
-        if report.get("shapes"):
-            o = report["shapes"]["kgqa"]["open"]["summary"]["all"]
-            c = report["shapes"]["kgqa"]["compare"]["summary"]["all"]
-            reps = (s.get("answers_with_repeats") or 0) + o["answers_with_repeats"] + c["answers_with_repeats"]
-            extra = (f", open point coverage {_f(o['point_coverage'])}, comparison cells {_f(c['cell_accuracy'])}, "
-                     f"answers repeating a sentence {reps}")
-        cg = report.get("computed_gold")
-        extra += (f", computed {_f(cg['computed']['summary']['accuracy'])}, yes/no {_f(cg['yesno']['summary']['accuracy'])}"
-                 if cg else "")
-        print(
-            f"answerable accuracy {acc:.3f} (lenient {s['accuracy_lenient'] or 0:.3f}), abstention P/R "
-            f"{_f(s['abstention_precision'])}/{_f(s['abstention_recall'])}, recall@5 {_f(s['recall@5'])}, "
-            f"MRR {_f(s['mrr'])}{extra}; report: {j} and {m}"
-        )
+        print(_summary_line(report) + f"; report: {j} and {m}")
         if store:
             _side_by_side(settings, store, questions, report, out_dir, say)
         if min_accuracy is not None and acc < min_accuracy:
             sys.stderr.write(f"kgqa eval: answerable accuracy {acc:.3f} is below --min-accuracy {min_accuracy}\n")
             raise typer.Exit(1)
+
+
+def _chunk_sizes(sweep_chunks: str | None) -> list[int]:
+    """``--sweep-chunks 300,500`` as integers (a usage error otherwise)."""
+    if not sweep_chunks:
+        return []
+    try:
+        sizes = [int(x) for x in sweep_chunks.split(",") if x.strip()]
+    except ValueError as exc:
+        raise typer.BadParameter(f"--sweep-chunks wants integers like 300,500,700: {sweep_chunks!r}") from exc
+    if any(n < 50 for n in sizes):
+        raise typer.BadParameter("--sweep-chunks sizes must be at least 50 characters")
+    return sizes
+
+
+def _shape_gold(open_gold: Path | None, compare_gold: Path | None, limit: int | None) -> tuple[Any, Any]:
+    """The open-question and comparison gold files (a usage error when one is missing)."""
+    from eval.open_eval import GOLD_COMPARE, GOLD_OPEN, load_compare, load_open
+
+    for p in (open_gold or GOLD_OPEN, compare_gold or GOLD_COMPARE):
+        if not p.is_file():
+            raise typer.BadParameter(f"no gold file at {p}")
+    return load_open(open_gold or GOLD_OPEN)[:limit], load_compare(compare_gold or GOLD_COMPARE)[:limit]
+
+
+def _summary_line(report: dict[str, Any]) -> str:
+    """One line with every headline figure of a gold run (factoid, shapes, computed and yes/no)."""
+    s = report["kgqa"]["summary"]
+    extra = ""
+    if report.get("shapes"):
+        o = report["shapes"]["kgqa"]["open"]["summary"]["all"]
+        c = report["shapes"]["kgqa"]["compare"]["summary"]["all"]
+        reps = (s.get("answers_with_repeats") or 0) + o["answers_with_repeats"] + c["answers_with_repeats"]
+        extra = (f", open point coverage {_f(o['point_coverage'])}, comparison cells {_f(c['cell_accuracy'])}, "
+                 f"answers repeating a sentence {reps}")
+    cg = report.get("computed_gold")
+    if cg:
+        extra += f", computed {_f(cg['computed']['summary']['accuracy'])}, yes/no {_f(cg['yesno']['summary']['accuracy'])}"
+    return (f"answerable accuracy {s['accuracy'] or 0.0:.3f} (lenient {s['accuracy_lenient'] or 0:.3f}), abstention P/R "
+            f"{_f(s['abstention_precision'])}/{_f(s['abstention_recall'])}, recall@5 {_f(s['recall@5'])}, "
+            f"MRR {_f(s['mrr'])}{extra}")
 
 
 def _side_by_side(settings: Any, store: str, questions: list[Any], report: dict[str, Any], out_dir: Path,

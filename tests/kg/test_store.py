@@ -72,7 +72,9 @@ def test_incremental_build_reuses_cache(tmp_path):
     first.mkdir()
     s1 = build_graph(docs, units, first, None, set(), Settings())
     assert s1["documents_extracted"] == 2 and s1["bad_evidence"] == 0
-    assert len(list((first / "kg_cache").glob("*.json"))) == 2
+    cached = list((first / "kg_cache").glob("*.json"))  # per document: its extraction and its statement facts
+    assert len([p for p in cached if not p.name.endswith(".statements.json")]) == 2
+    assert len([p for p in cached if p.name.endswith(".statements.json")]) == 2
     second = tmp_path / "gen2"
     second.mkdir()
     s2 = build_graph(docs, units, second, first, {d.id for d in docs}, Settings())
