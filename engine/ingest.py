@@ -23,7 +23,7 @@ from core.types import Chunk, Document, Unit
 from engine.llm import make_chat
 from engine.store import FORMAT_VERSION, FileStore, Snapshot
 from kg.pipeline import build_graph, graph_is_stale
-from retrieval.build import EmbedFn, chunk_all, compute_vectors, default_embed_fn
+from retrieval.build import EncodeFn, all_pieces, chunk_all, compute_vectors, default_encode_fn, embed_signature
 from retrieval.documents import Skipped, document_from_record, load_documents
 from retrieval.store import write_retrieval
 
@@ -60,7 +60,7 @@ def build_index(
     rebuild: bool = False,
     progress: bool = False,
     say: Say | None = None,
-    embed_fn: EmbedFn | None = None,
+    encode_fn: EncodeFn | None = None,
     chat: ChatModel | None = None,
 ) -> BuildReport:
     """Ingest ``paths`` into ``settings.index_dir`` as a new generation.
@@ -91,19 +91,20 @@ def build_index(
             raise NothingToIndex("nothing to index: no readable .txt, .md, .html or .pdf file under the given paths")
         docs.sort(key=lambda d: d.id)
         units, chunks = chunk_all(docs, settings)
+        pieces = all_pieces(docs, units, chunks)
         report.timings_s["parse"] = time.perf_counter() - t0
         report.n_units, report.n_chunks = len(units), len(chunks)
 
         t1 = time.perf_counter()
         unit_vecs, chunk_vecs, report.embedded = compute_vectors(
-            units, chunks, prev.index if prev is not None and reuse else None, set(report.unchanged),
-            embed_fn or default_embed_fn(settings, progress), say,
+            units, chunks, pieces, prev.index if prev is not None and reuse else None, set(report.unchanged),
+            encode_fn or default_encode_fn(settings, progress), say,
         )
         report.timings_s["embed"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
         tmp = store.new_generation()
-        write_retrieval(tmp, docs, units, chunks, unit_vecs, chunk_vecs)
+        write_retrieval(tmp, docs, units, chunks, unit_vecs, chunk_vecs, [p.text for p in pieces])
         report.timings_s["index"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()
@@ -126,7 +127,8 @@ def _previous(store: FileStore, settings: Settings, rebuild: bool, say: Say) -> 
         return None, False
     chunking = prev.manifest.get("chunking", {})
     same_chunking = chunking == {"chunk_chars": settings.chunk_chars, "overlap_units": settings.chunk_overlap_units}
-    return prev, not rebuild and same_chunking
+    same_vectors = prev.manifest.get("embedding") == embed_signature(settings)  # a changed backend re-embeds
+    return prev, not rebuild and same_chunking and same_vectors
 
 
 def _diff(docs: list[Document], prev: Snapshot | None, add: bool, report: BuildReport) -> list[Document]:
@@ -180,6 +182,7 @@ def _manifest(
         "dim": dim,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "chunking": {"chunk_chars": settings.chunk_chars, "overlap_units": settings.chunk_overlap_units},
+        "embedding": embed_signature(settings),
         "sources": sorted({str(Path(p).resolve()) for p in paths}),
         "documents": {
             d.id: {

@@ -37,7 +37,7 @@ from retrieval.store import RetrievalIndex
 log = logging.getLogger(__name__)
 
 # Bump when the parser, tokenizer or stored layout changes: older indexes are then rebuilt.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: PDF statement rows, page-bound chunks, context heads (issue 13)
 CURRENT = "current"
 MANIFEST = "manifest.json"
 
