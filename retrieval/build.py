@@ -83,10 +83,11 @@ def late_encoder(model: str, backend: str, cache_dir: Path, threads: int, batch_
     return LateEncoder(states, Tokenizer.from_file(str(path / "tokenizer.json")), max_tokens(path), batch_size)
 
 
-def default_encode_fn(settings: Settings, progress: bool) -> EncodeFn:
-    """Encode pieces with the configured backend; a tqdm bar over encoder rows when ``progress``."""
+def default_encode_fn(settings: Settings, progress: bool, threads: int | None = None) -> EncodeFn:
+    """Encode pieces with the configured backend (``threads``: default ``settings.embed_threads``, 0 = all
+    cores); a tqdm bar over encoder rows when ``progress``."""
     enc = late_encoder(settings.model, settings.embed_backend, Path(settings.cache_dir).expanduser(),
-                       settings.embed_threads, settings.embed_batch_size)
+                       settings.embed_threads if threads is None else threads, settings.embed_batch_size)
 
     def encode(pieces: Sequence[Piece]) -> tuple[np.ndarray, list[np.ndarray]]:
         if not progress:

@@ -64,6 +64,11 @@ def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
     return found
 
 
+def doc_id_of(path: Path, root: Path | None) -> str:
+    """A file's document id: its path relative to the ingested folder (its name without one)."""
+    return path.name if root is None else Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+
+
 def _hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
@@ -94,7 +99,7 @@ def load_file(path: Path, root: Path | None = None, max_bytes: int = 50 * 1024 *
         raise DocumentError(f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
     if not data.strip():
         raise DocumentError("empty file")
-    doc_id = path.name if root is None else path.resolve().relative_to(Path(root).resolve()).as_posix()
+    doc_id = doc_id_of(path, root)
     sha = hashlib.sha256(data).hexdigest()
     meta = _manifest_meta(path, root, doc_id)
     page_starts: tuple[int, ...] = ()

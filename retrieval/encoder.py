@@ -77,28 +77,33 @@ class TorchStates:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                set_offline_env()
-                import torch  # heavy: only when the torch backend embeds
-                from transformers import AutoModel
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.set_verbosity_error()
-                hf_logging.disable_progress_bar()
-                if self.threads:
-                    torch.set_num_threads(self.threads)
-                self._model = AutoModel.from_pretrained(str(self.path), local_files_only=True).eval()
+                self._model = _torch_model(str(self.path))
         return self._model
 
     def hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         import torch  # already loaded by _load
 
         model = self._load()
+        # torch's thread count is process-wide: set it for each call (encoders of different counts share the model)
+        torch.set_num_threads(self.threads or (os.cpu_count() or 1))
         with torch.inference_mode():
             out = model(
                 input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
                 token_type_ids=torch.zeros_like(torch.from_numpy(ids)),
             ).last_hidden_state
         return np.asarray(out.numpy(), dtype=np.float32)
+
+
+@cache
+def _torch_model(path: str) -> Any:
+    """The packaged weights as a ``transformers`` model, loaded once per process."""
+    set_offline_env()
+    from transformers import AutoModel  # heavy (torch): only when the torch backend embeds
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    return AutoModel.from_pretrained(path, local_files_only=True).eval()
 
 
 class OnnxStates:
