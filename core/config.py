@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
+from core.safety import redact_url
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFLINE_ENV = {
@@ -67,6 +68,7 @@ class Settings:
     max_question_chars: int = 2000
     # uploads / ingest limits
     max_file_bytes: int = 50 * 1024 * 1024
+    max_text_bytes: int = 2 * 1024 * 1024  # text of one document (memory grows with it; docs/security.md)
     max_upload_bytes: int = 20 * 1024 * 1024
     # optional LLM (issue 5): "none" | "openai-compatible" | "ollama"
     llm: str = "none"
@@ -75,6 +77,15 @@ class Settings:
     llm_api_key_env: str = "KGQA_LLM_API_KEY"
     llm_timeout_s: float = 30.0
     llm_extract: bool = False
+    # store (issue 14): "" = the embedded file store at index_dir; a folder = a file store there;
+    # "postgresql://user@host/db" = the shared PostgreSQL store (docs/deploy.md). May hold a password: not in repr.
+    store: str = field(default="", repr=False)
+    pg_pool_size: int = 8  # connections per process (serve: >= --concurrency)
+    pg_hnsw_m: int = 16  # HNSW graph degree (index build parameter)
+    pg_hnsw_ef_construction: int = 64
+    pg_ef_search: int = 100  # HNSW candidates per search; >= dense_k keeps results near-exact
+    pg_lexical: str = "bm25"  # "bm25" (bm25s statistics in tables) | "tsvector" (ts_rank); eval/reports/stores.md
+    refresh_s: float = 2.0  # how often a server checks the store for a newer index state
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -110,7 +121,8 @@ class Settings:
             try:
                 changes[key] = _coerce(val, getattr(self, key), key)
             except (TypeError, ValueError) as exc:
-                raise ConfigError(f"setting {key!r} in {source or 'settings'} has a bad value {val!r}") from exc
+                shown = redact_url(str(val)) if key == "store" else repr(val)
+                raise ConfigError(f"setting {key!r} in {source or 'settings'} has a bad value {shown}") from exc
         return replace(self, **changes)
 
 

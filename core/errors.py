@@ -58,3 +58,11 @@ class StoreError(KgqaError, RuntimeError):
 
 class UploadError(DocumentError):
     """An uploaded file is refused (type, size, content); the message says why."""
+
+
+class UploadTooLarge(UploadError):
+    """An uploaded file (or a whole upload) is over the configured size limit."""
+
+
+class UnsupportedUpload(UploadError):
+    """An uploaded file is of a type kgqa does not read (only .txt, .md, .html and .pdf)."""

@@ -241,6 +241,7 @@ class SearchResult:
     chunk_ids: list[int]
     units: list[ScoredUnit]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)  # documents of top passages skipped as instruction-like
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from core.types import Answer, QuestionAnalysis, SearchResult, Unit
 from core.values import Value, find_values, format_value, same_number
 from engine.answer_rank import Candidate, Ranker
 from engine.answer_result import abstain, cited_answer
-from engine.answer_text import CLAUSE, quote, tok1
+from engine.answer_text import CLAUSE, capitalised, quote, tok1
 from engine.citations import Citations
 from retrieval.lexical import concepts, tokenize
 
@@ -45,14 +45,58 @@ def value_answer(rk: Ranker, result: SearchResult, cands: list[Candidate]) -> An
     if value.kind == "number" and qa.answer_type == "count":
         m = re.search(r"\bhow many\s+([a-z-]+)", qa.text, re.I)
         shown = f"{shown} {m.group(1)}" if m else shown
-    lead = _APPROX_WORD.get(value.qualifier or "", "")
-    first = f"{lead} {shown}".strip() if lead else shown
+    first = _stated(value, shown)
     first = first[0].upper() + first[1:]
     cites = Citations(rk.index)
     lines = [f"{first}{period_phrase(best.su.unit.text, value)} {cites.marks(best.su.unit, value)}."]
+    rival = _rival(rk, qa, best, value, typed)
+    if rival is not None:  # two documents disagree: state both, each with its source, pick neither
+        rc, rv = rival
+        lines = [
+            f"Sources disagree: {rk.index.docs[best.su.unit.doc].title} gives {lines[0].rstrip('.')}; "
+            f"{rk.index.docs[rc.su.unit.doc].title} gives {_stated(rv, show(rv), lower=True)}{period_phrase(rc.su.unit.text, rv)} "
+            f"{cites.marks(rc.su.unit, rv)}."
+        ]
     for c, v in _support(best, value, typed)[: rk.settings.max_support]:
         lines.append(f"{quote(c.su.unit)} {cites.marks(c.su.unit, v)}")
-    return cited_answer(result, " ".join(lines), cites, abstained=False, value=shown, confidence=rk.confidence(best))
+    answer = cited_answer(result, " ".join(lines), cites, abstained=False, value=shown, confidence=rk.confidence(best))
+    if rival is not None:
+        answer.conflicts = [{
+            "subject_name": "", "metric": "the value asked for", "period": "", "source": "passages",
+            "values": [{"surface": v.surface, "doc": c.su.unit.doc} for c, v in ((best, value), rival)],
+        }]
+    return answer
+
+
+def _stated(v: Value, shown: str, lower: bool = False) -> str:
+    """The value with its qualifier: "About $4.46 billion" ("about ..." inside a sentence)."""
+    lead = _APPROX_WORD.get(v.qualifier or "", "")
+    if lead and lower:
+        lead = lead.lower()
+    return f"{lead} {shown}".strip() if lead else shown
+
+
+def _rival(rk: Ranker, qa: QuestionAnalysis, best: Candidate, value: Value,
+           typed: list[Candidate]) -> tuple[Candidate, Value] | None:
+    """A near-equal candidate from another document whose own value for the question differs:
+    a planted or outdated document must not silently win (docs/security.md)."""
+    # what the best value is said to be: the question's words in its clause, names and years aside
+    names = set(capitalised(qa.text))  # a name may sit in the passage around the clause
+    about = {t for t in set(tokenize(anchor_text(best.su.unit, value))) & set(qa.tokens)
+             if t not in names and not t.isdigit()}
+    if not about:
+        return None
+    for c in typed[1:6]:
+        if (c.su.unit.doc == best.su.unit.doc or c.score < best.score - 0.25 or rk.abstains(c)
+                or c.coverage < best.coverage - 0.15):
+            continue
+        v = pick_value(rk, qa, c)
+        if v.kind != value.kind or not anchored(rk, qa, c.su.unit, v) or not about <= set(tokenize(anchor_text(c.su.unit, v))):
+            continue  # another quantity, not another value of the same one
+        if same_number(v.value, value.value) or (v.high is not None and value.high is not None):
+            return None  # the best other source agrees (or both give ranges): nothing to flag
+        return c, v
+    return None
 
 
 def _typed_candidates(rk: Ranker, qa: QuestionAnalysis, cands: list[Candidate]) -> list[Candidate]:

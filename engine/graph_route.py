@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.interfaces import DocumentStore, GraphStore
+from core.safety import Quarantine
 from core.types import Answer, Citation, Evidence, Fact, SearchResult
 from core.values import find_values, same_number
 from engine.answer import LOOSE_LIST, OfflineAnswerer
@@ -37,6 +38,7 @@ class GraphContext:
     index: DocumentStore
     graph: GraphStore
     offline: OfflineAnswerer
+    quarantine: Quarantine = field(default_factory=Quarantine)  # instruction-like passages: never cited
 
 MIN_SCORE = 0.6
 _PRESENT = re.compile(r"\b(today|now|currently|current|at present|these days)\b", re.I)
@@ -106,12 +108,22 @@ def two_hop_answer(ctx: GraphContext, result: SearchResult) -> Answer | None:
 
 
 def _safe_graph_answer(ctx: GraphContext, question: str) -> GraphHit | None:
-    """The graph's answer, or ``None`` if the graph fails: the passages must still answer."""
+    """The graph's answer, or ``None`` if the graph fails (the passages must still answer) or
+    rests on a fact read only from a quarantined, instruction-like passage."""
     try:
-        return graph_answer(ctx.graph, question)
+        hit = graph_answer(ctx.graph, question)
     except Exception:
         log.exception("graph answer failed for %r; answering from passages", question[:200])
         return None
+    if hit is not None and ctx.quarantine.spans and any(
+        f.evidence and all(_quarantined(ctx, ev) for ev in f.evidence) for f in hit.facts
+    ):
+        return None
+    return hit
+
+
+def _quarantined(ctx: GraphContext, ev: Evidence) -> bool:
+    return ctx.quarantine.covers(ev.doc, ev.start, ev.end)
 
 
 def _fits_question(ctx: GraphContext, result: SearchResult, hit: GraphHit, evidence: list[Evidence]) -> bool:
@@ -193,6 +205,8 @@ def _conflict_text(ctx: GraphContext, conflicts: list[dict[str, Any]], cites: li
                 ev = ev[0] if ev else None
             if isinstance(ev, dict):
                 ev = Evidence(ev["doc"], ev["start"], ev["end"], ev["text"])
+            if isinstance(ev, Evidence) and _quarantined(ctx, ev):
+                continue  # a side read from an instruction-like passage is not a source
             n = None
             if isinstance(ev, Evidence):
                 n = next((c.n for c in cites if (c.doc, c.start, c.end) == (ev.doc, ev.start, ev.end)), None)

@@ -5,11 +5,16 @@ removed), chunk, embed what changed (reusing unchanged documents' vectors), writ
 retrieval files, extract and write the graph (reusing unchanged documents' extractions),
 then commit: the manifest is written last and ``current`` is swapped atomically. A crash at any
 point leaves the previous generation answering.
+
+The store is chosen by settings (:func:`engine.stores.open_store`): the state is always built
+in a local folder in the file layout, which the file store renames into place and the
+PostgreSQL store copies into its tables in one transaction.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -31,6 +36,7 @@ from engine.ingest_stages import (
 )
 from engine.llm import make_chat
 from engine.store import FORMAT_VERSION, FileStore, Snapshot
+from engine.stores import IndexStore, open_store
 from kg.pipeline import build_graph, graph_is_stale
 from retrieval.build import EncodeFn, default_encode_fn, embed_signature
 from retrieval.documents import Skipped, discover
@@ -45,6 +51,7 @@ class BuildReport:
     """What an ingest did, for the CLI and the benchmarks."""
 
     index_dir: Path
+    store: str = ""  # where the index is, safe to show (file folder or redacted PostgreSQL URL)
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -72,7 +79,8 @@ def build_index(
     encode_fn: EncodeFn | None = None,
     chat: ChatModel | None = None,
 ) -> BuildReport:
-    """Ingest ``paths`` into ``settings.index_dir`` as a new generation.
+    """Ingest ``paths`` into the configured store (``settings.store``, default the file store at
+    ``settings.index_dir``) as a new generation, committed atomically.
 
     Without ``add``, the index afterwards holds exactly the documents under ``paths``
     (deleted files are dropped); with ``add`` it keeps the others too. Unchanged documents
@@ -82,44 +90,57 @@ def build_index(
     say = say or (lambda _msg: None)
     if chat is None and settings.llm_extract and settings.use_graph:
         chat = make_chat(settings)
-    store = FileStore(settings.index_dir)
-    report = BuildReport(store.index_dir)
+    store = open_store(settings)
+    report = BuildReport(store.index_dir if isinstance(store, FileStore) else settings.index_dir, store=store.label)
     with store.lock():
         t0 = time.perf_counter()
-        prev, reuse = _previous(store, settings, rebuild, say)
-        plan = plan_sources(discover(paths), prev.index.docs if prev is not None else {}, add, reuse,
+        prev, reuse = _previous(store, settings, rebuild, add, say)
+        found: list[Skipped] = []
+        plan = plan_sources(discover(paths, found), prev.index.docs if prev is not None else {}, add, reuse,
                             settings.max_file_bytes)
+        plan.skipped = found + plan.skipped
         report.unchanged, report.removed = sorted(plan.unchanged), plan.removed
         if prev is not None and not plan.to_parse and not plan.removed and not _graph_stale(prev, settings):
             say("index is up to date")
             report.skipped = plan.skipped
             report.n_units, report.n_chunks = len(prev.index.units), len(prev.index.chunks)
             return report
+        cache_root = store.cache_root(prev)
         with workers(settings.ingest_workers) as pool:
-            state = _state(pool, plan, prev if reuse else None, settings, progress, say, encode_fn)
-            _report_state(report, state, prev, t0)
+            state = _state(pool, plan, prev if reuse else None, cache_root, settings, progress, say, encode_fn)
+            _report_state(report, state, prev, t0, say)
             if not state.docs:
                 raise NothingToIndex("nothing to index: no readable .txt, .md, .html or .pdf file under the given paths")
+            sources = _sources(paths, prev if add else None)
             t2 = time.perf_counter()
             tmp = store.new_generation()
-            write_retrieval(tmp, state.docs, state.units, state.chunks, state.unit_vecs, state.chunk_vecs,
-                            [p.text for p in state.pieces])
-            report.timings_s["index"] = time.perf_counter() - t2
-            t3 = time.perf_counter()
-            if settings.use_graph:
-                extractor = PrecomputedExtractor(state.extractions)
-                report.graph = _graph(state.docs, state.units, tmp, prev, set(report.unchanged), settings, chat, say,
-                                      extractor)
-                report.timings_s["extract"] = extractor.seconds
-            report.timings_s["graph"] = time.perf_counter() - t3
-        store.commit(tmp, _manifest(settings, paths, state.docs, state.units, state.chunks,
-                                    int(state.unit_vecs.shape[1]), report))
+            try:
+                write_retrieval(tmp, state.docs, state.units, state.chunks, state.unit_vecs, state.chunk_vecs,
+                                [p.text for p in state.pieces])
+                report.timings_s["index"] = time.perf_counter() - t2
+                t3 = time.perf_counter()
+                if settings.use_graph:
+                    extractor = PrecomputedExtractor(state.extractions)
+                    report.graph = _graph(state.docs, state.units, tmp, cache_root, set(report.unchanged), settings,
+                                          chat, say, extractor)
+                    report.timings_s["extract"] = extractor.seconds
+                report.timings_s["graph"] = time.perf_counter() - t3
+                store.commit(tmp, _manifest(settings, sources, state.docs, state.units, state.chunks,
+                                            int(state.unit_vecs.shape[1]), report))
+            except BaseException as exc:  # a full disk, Ctrl+C ...: leave no partial generation behind
+                shutil.rmtree(tmp, ignore_errors=True)
+                if isinstance(exc, OSError):
+                    raise IndexUnusable(
+                        f"could not write the new index generation in {store.label} ({exc.strerror or exc}); "
+                        "nothing was changed: the previous index still answers"
+                    ) from exc
+                raise
         report.timings_s["total"] = time.perf_counter() - t0
         return report
 
 
-def _state(pool: Executor, plan: SourcePlan, prev: Snapshot | None, settings: Settings, progress: bool, say: Say,
-           encode_fn: EncodeFn | None) -> IndexState:
+def _state(pool: Executor, plan: SourcePlan, prev: Snapshot | None, cache_root: Path | None, settings: Settings,
+           progress: bool, say: Say, encode_fn: EncodeFn | None) -> IndexState:
     """Parse, encode and start extraction, with a progress bar over the bytes read when asked."""
     def encoder_for(threads: int) -> EncodeFn:
         return encode_fn or default_encode_fn(settings, False, threads)
@@ -128,20 +149,21 @@ def _state(pool: Executor, plan: SourcePlan, prev: Snapshot | None, settings: Se
     say(f"reading {len(plan.to_parse)} files and embedding their chunks as they are parsed; "
         f"keeping {len(plan.kept)} unchanged documents")
     if not progress:
-        return build_state(pool, plan, prev.index if prev else None, prev.root if prev else None, settings,
+        return build_state(pool, plan, prev.index if prev else None, cache_root, settings,
                            encoder_for, settings.use_graph)
     from tqdm import tqdm
 
     with tqdm(total=total, unit="B", unit_scale=True, desc="ingest", leave=False) as bar:
-        return build_state(pool, plan, prev.index if prev else None, prev.root if prev else None, settings,
+        return build_state(pool, plan, prev.index if prev else None, cache_root, settings,
                            encoder_for, settings.use_graph, lambda p: bar.update(len(p.doc.raw.encode("utf-8"))))
 
 
-def _report_state(report: BuildReport, state: IndexState, prev: Snapshot | None, t0: float) -> None:
+def _report_state(report: BuildReport, state: IndexState, prev: Snapshot | None, t0: float, say: Say) -> None:
     prev_docs = prev.index.docs if prev is not None else {}
     report.skipped = state.skipped
     for s in state.skipped:
         log.warning("skipped %s: %s", s.path, s.reason)
+        say(f"warning: skipped {s.path}: {s.reason}")
     for did in state.parsed_ids:
         (report.changed if did in prev_docs else report.added).append(did)
     report.n_units, report.n_chunks = len(state.units), len(state.chunks)
@@ -158,13 +180,29 @@ def _size(p: Path) -> int:
         return 0
 
 
-def _previous(store: FileStore, settings: Settings, rebuild: bool, say: Say) -> tuple[Snapshot | None, bool]:
-    """The live generation (for the document diff) and whether its vectors may be reused."""
-    if store.current() is None:
-        return None, False
+def _sources(paths: Sequence[Path], kept: Snapshot | None) -> list[str]:
+    """What the new generation was built from: ``paths``, plus the previous sources with ``--add``."""
+    out = {str(Path(p).resolve()) for p in paths}
+    if kept is not None:
+        out.update(kept.sources)
+    return sorted(out)
+
+
+def _previous(
+    store: IndexStore, settings: Settings, rebuild: bool, add: bool, say: Say
+) -> tuple[Snapshot | None, bool]:
+    """The live generation (for the document diff) and whether its vectors may be reused.
+
+    An unreadable live generation is rebuilt from ``paths`` alone, except with ``add``: its
+    documents would be lost, so that is an error naming the folders to rebuild from.
+    """
     try:
+        if not store.exists():
+            return None, False
         prev = store.load(settings)
     except IndexUnusable as exc:
+        if add:
+            raise IndexUnusable(f"cannot add to the index: {exc}") from exc
         say(f"previous index not reusable ({exc}); building from scratch")
         return None, False
     chunking = prev.manifest.get("chunking", {})
@@ -182,12 +220,13 @@ def _graph_stale(prev: Snapshot, settings: Settings) -> bool:
 
 
 def _graph(
-    docs: list[Document], units: list[Unit], tmp: Path, prev: Snapshot | None, unchanged: set[str],
+    docs: list[Document], units: list[Unit], tmp: Path, cache_root: Path | None, unchanged: set[str],
     settings: Settings, chat: ChatModel | None, say: Say, extractor: Extractor | None = None,
 ) -> dict[str, Any]:
-    """Build the graph into ``tmp``; a failure is reported, never fatal: passages still answer."""
+    """Build the graph into ``tmp`` (reusing extractions cached under ``cache_root``); a failure is
+    reported, never fatal: passages still answer."""
     try:
-        return build_graph(docs, units, tmp, prev.root if prev else None, unchanged, settings, chat, extractor)
+        return build_graph(docs, units, tmp, cache_root, unchanged, settings, chat, extractor)
     except Exception as exc:
         log.exception("graph extraction failed")
         say(f"warning: graph extraction failed ({type(exc).__name__}: {exc}); index built without a graph")
@@ -196,7 +235,7 @@ def _graph(
 
 
 def _manifest(
-    settings: Settings, paths: Sequence[Path], docs: list[Document], units: list[Unit], chunks: list[Chunk],
+    settings: Settings, sources: list[str], docs: list[Document], units: list[Unit], chunks: list[Chunk],
     dim: int, report: BuildReport,
 ) -> dict[str, Any]:
     return {
@@ -206,7 +245,7 @@ def _manifest(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "chunking": {"chunk_chars": settings.chunk_chars, "overlap_units": settings.chunk_overlap_units},
         "embedding": embed_signature(settings),
-        "sources": sorted({str(Path(p).resolve()) for p in paths}),
+        "sources": sources,
         "documents": {
             d.id: {
                 "sha256": d.sha256, "title": d.title, "path": d.path, "kind": d.kind,

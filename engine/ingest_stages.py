@@ -58,11 +58,12 @@ def parse_doc(doc: Document, chunk_chars: int, overlap: int) -> ParsedDoc:
     return ParsedDoc(doc, units, chunks, pieces, time.perf_counter() - t0)
 
 
-def load_and_parse(path: str, root: str, max_bytes: int, chunk_chars: int, overlap: int) -> ParsedDoc | Skipped:
+def load_and_parse(path: str, root: str, max_bytes: int, max_text_bytes: int, chunk_chars: int, overlap: int,
+                   ) -> ParsedDoc | Skipped:
     """Read one file (PDF text layer, HTML text) and parse it; a :class:`Skipped` when it cannot be read."""
     t0 = time.perf_counter()
     try:
-        doc = load_file(Path(path), Path(root), max_bytes=max_bytes)
+        doc = load_file(Path(path), Path(root), max_bytes=max_bytes, max_text_bytes=max_text_bytes)
     except DocumentError as exc:
         return Skipped(path, str(exc))
     parsed = parse_doc(doc, chunk_chars, overlap)
@@ -180,15 +181,15 @@ def unit_vectors_of(p: ParsedDoc, chunk_vecs: np.ndarray, part_vecs: list[np.nda
 
 
 def iter_parsed(
-    pool: Executor, files: Sequence[tuple[Path, Path]], kept: Sequence[Any], max_bytes: int, chunk_chars: int,
-    overlap: int,
+    pool: Executor, files: Sequence[tuple[Path, Path]], kept: Sequence[Any], max_bytes: int, max_text_bytes: int,
+    chunk_chars: int, overlap: int,
 ) -> Iterator[ParsedDoc | Skipped]:
     """Parse ``files`` (and ``kept`` stored records, re-chunked) in the pool; yield each as it completes.
 
     The largest files go first, so the last to finish is small.
     """
     order = sorted(files, key=lambda fr: -_size(fr[0]))
-    futs: list[Future[Any]] = [pool.submit(load_and_parse, str(f), str(r), max_bytes, chunk_chars, overlap)
+    futs: list[Future[Any]] = [pool.submit(load_and_parse, str(f), str(r), max_bytes, max_text_bytes, chunk_chars, overlap)
                                for f, r in order]
     futs += [pool.submit(parse_doc, document_from_record(rec), chunk_chars, overlap) for rec in kept]
     for fut in as_completed(futs):
@@ -291,8 +292,8 @@ def build_state(
     n_workers = 0 if isinstance(pool, InlineExecutor) else max(1, settings.ingest_workers)
     kept_ids = {rec.id for rec in plan.kept}
     prev_by_doc = _by_doc(prev_index)
-    for item in iter_parsed(pool, plan.to_parse, plan.kept, settings.max_file_bytes, settings.chunk_chars,
-                            settings.chunk_overlap_units):
+    for item in iter_parsed(pool, plan.to_parse, plan.kept, settings.max_file_bytes, settings.max_text_bytes,
+                            settings.chunk_chars, settings.chunk_overlap_units):
         if isinstance(item, Skipped):
             skipped.append(item)
             continue

@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.config import Settings
 from core.errors import LLMDeadline, LLMError
@@ -71,11 +72,43 @@ def describe(settings: Settings) -> str:
     return f"{p} model {settings.llm_model or '?'} at {url}"
 
 
-def make_llm(settings: Settings) -> Any:
+def check_base_url(url: str) -> str:
+    """``url`` as an LLM endpoint (trailing ``/`` removed), or :class:`LLMError` saying what is wrong:
+    http(s) only, a host, no user or password inside, no query or fragment, no spaces.
+
+    >>> check_base_url("http://127.0.0.1:8000/v1/")
+    'http://127.0.0.1:8000/v1'
+    >>> check_base_url("http://user:pw@evil.example/v1")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    core.errors.LLMError: the base URL must not carry a user name or password
+    """
+    if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise LLMError("the base URL must be one http:// or https:// address without spaces")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise LLMError(f"the base URL is malformed ({exc})") from exc
+    if parts.scheme not in {"http", "https"}:
+        raise LLMError(f"the base URL must start with http:// or https:// (got {url!r})")
+    if not parts.hostname:
+        raise LLMError(f"the base URL has no host (got {url!r})")
+    if parts.username is not None or parts.password is not None:
+        raise LLMError("the base URL must not carry a user name or password")
+    if parts.query or parts.fragment:
+        raise LLMError("the base URL must not have a query (?...) or a fragment (#...)")
+    if port == 0:
+        raise LLMError("the base URL has port 0")
+    return url.rstrip("/")
+
+
+def make_llm(settings: Settings, api_key: str | None = None) -> Any:
     """A llama-index LLM for ``settings`` (``None`` when no LLM is configured).
 
-    Raises :class:`LLMError` with the fix when a setting is missing or the ``[llm]`` extra
-    is not installed. Does not contact the endpoint.
+    ``api_key`` is sent as is when given (the UI passes the key it may send to that URL);
+    otherwise the key is read from the environment variable ``settings.llm_api_key_env``,
+    which only the server's own configuration names. Raises :class:`LLMError` with the fix
+    when a setting is missing or the ``[llm]`` extra is not installed. Does not contact the endpoint.
     """
     p = provider(settings)
     if p is None:
@@ -95,7 +128,7 @@ def make_llm(settings: Settings) -> Any:
             from llama_index.llms.openai_like import OpenAILike
         except ImportError as exc:
             raise LLMError("LLM support is not installed: pip install -e '.[llm]'") from exc
-        key = os.environ.get(settings.llm_api_key_env or "KGQA_LLM_API_KEY") or PLACEHOLDER_KEY
+        key = api_key or os.environ.get(settings.llm_api_key_env or "KGQA_LLM_API_KEY") or PLACEHOLDER_KEY
         return OpenAILike(
             model=settings.llm_model,
             api_base=settings.llm_base_url.rstrip("/"),

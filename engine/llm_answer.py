@@ -66,6 +66,8 @@ class LLMAnswerer:
         self.total_s = float(settings.extra.get("llm_total_timeout_s", 3 * self.timeout_s))
         self.max_passages = int(settings.extra.get("llm_max_passages", 8))
         self.max_sentences = int(settings.extra.get("llm_max_sentences", 4))
+        # a reply longer than this is cut (max_tokens asks for ~2,000 characters; an endpoint may ignore it)
+        self.max_reply_chars = int(settings.extra.get("llm_max_reply_chars", 12_000))
 
     # ---- public ----------------------------------------------------------------------------------
 
@@ -93,15 +95,24 @@ class LLMAnswerer:
             return
         facts = graph_facts(self.graph, passages) if self.settings.use_graph else []
         messages = build_messages(result.question.text, passages, facts, self.max_sentences)
-        checker = Checker(passages)
+        # one budget for the call and the checking: a huge or slow reply cannot hold the caller
+        checker = Checker(passages, deadline=time.monotonic() + self.total_s)
+        received = 0
         try:
             for delta in self._deltas(messages, streaming):
-                yield from checker.feed(delta)
+                room = self.max_reply_chars - received
+                received += len(delta)
+                yield from checker.feed(delta[:room])
+                if received >= self.max_reply_chars:
+                    break  # the rest is never read
             yield from checker.finish()
         except Exception as exc:  # timeouts, HTTP errors, rate limits, malformed responses
             yield self._fallback(offline, self.explain(exc), t0)
             return
-        yield self._finish(result, offline, passages, checker.out, bool(facts), t0)
+        answer = self._finish(result, offline, passages, checker.out, bool(facts), t0)
+        if received > self.max_reply_chars:
+            answer.notes.append(f"the LLM reply was cut at {self.max_reply_chars:,} characters")
+        yield answer
 
     def explain(self, exc: BaseException) -> str:
         """A one-line reason for a failed call (no secrets, no traceback)."""

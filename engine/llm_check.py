@@ -11,8 +11,11 @@ citations are renumbered 1..n in order of appearance.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
+from core.errors import LLMDeadline
+from core.safety import looks_like_instructions
 from core.values import Value, find_values, same_number
 from engine.llm_prompt import DECLINE, NUMBER, PromptPassage, literals, norm_number
 
@@ -59,10 +62,11 @@ class Checked:
 class Checker:
     """Checks a completion sentence by sentence; feed it text deltas (streaming) or the whole text."""
 
-    def __init__(self, passages: list[PromptPassage]) -> None:
+    def __init__(self, passages: list[PromptPassage], deadline: float | None = None) -> None:
         self.passages = {p.n: p for p in passages}
         self.out = Checked()
         self._buf = ""
+        self.deadline = deadline  # time.monotonic() by which checking must be done (LLMDeadline after)
 
     def feed(self, delta: str) -> list[str]:
         """Add text; return rendered text for each sentence that is now complete and supported."""
@@ -80,6 +84,8 @@ class Checker:
     def _emit(self, sentences: list[str]) -> list[str]:
         shown = []
         for s in sentences:
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise LLMDeadline("checking the LLM answer ran past the total time budget")
             r = self.check(s)
             if r:
                 shown.append(("" if len(self.out.sentences) == 1 else " ") + r)
@@ -99,6 +105,9 @@ class Checker:
         body = _tidy(_MARKER.sub(" ", s))
         if not re.search(r"[A-Za-z0-9]", body):
             return None  # a stray marker line
+        if looks_like_instructions(body):  # an echo of a planted instruction is no answer
+            self.out.dropped.append(Dropped(body, "reads like an instruction to a model"))
+            return None
         supported = self._support(body, cited)
         if supported is None:
             return None
@@ -202,7 +211,8 @@ def split_sentences(text: str, final: bool = True) -> tuple[list[str], str]:
     out: list[str] = []
     pos = 0
     for m in _BOUNDARY.finditer(text):
-        if "\n" not in m.group(0) and _ABBREV.search(text, 0, m.start()):
+        # look back a few characters only (the longest abbreviation is 8): linear in the text
+        if "\n" not in m.group(0) and _ABBREV.search(text, max(0, m.start() - 20), m.start()):
             continue  # "approx. $4 billion", "vs. Globex", "U.S. revenue"
         end = m.start() + len(m.group(1) or "")
         piece = text[pos:end].strip()

@@ -7,11 +7,14 @@
 
 A :class:`QA` holds one loaded index generation (:class:`~engine.store.Snapshot`) and its
 parts as typed fields: the retriever, the offline answerer, and an optional LLM answerer
-that improves on the offline answer and falls back to it.
+that improves on the offline answer and falls back to it. It watches its store: a state
+committed by another process (an ingest, another server's upload) is picked up within
+``settings.refresh_s`` seconds, without a restart.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings, set_offline_env
+from core.errors import KgqaError
 from core.interfaces import ChatModel, GraphStore
 from core.types import Answer, SearchResult
 from core.validation import check_question
@@ -28,10 +32,12 @@ from engine.ingest import BuildReport, build_index
 from engine.llm import make_chat
 from engine.llm_answer import LLMAnswerer
 from engine.merge import merge_answers
-from engine.store import FileStore, Snapshot
+from engine.store import Snapshot
+from engine.stores import open_store
 from retrieval.question import analyze, split_question
 from retrieval.search import Retriever
 
+log = logging.getLogger(__name__)
 Say = Callable[[str], None]
 
 
@@ -46,18 +52,25 @@ class QA:
         self.offline = OfflineAnswerer(self.index, settings)
         self.llm: LLMAnswerer | None = None
         self._lock = threading.Lock()
+        self.store = open_store(settings)
+        self._generation = self.store.generation_of(snapshot)
+        self._checked = time.monotonic()
+        self._refreshing = threading.Lock()
         self.attach_llm(chat)
 
     # ---- construction -------------------------------------------------------------------------
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None) -> QA:
-        """Open an existing index (raises :class:`~core.errors.IndexUnusable` with a fix if it is unusable)."""
+        """Open an existing index (raises :class:`~core.errors.IndexUnusable` with a fix if it is unusable).
+
+        ``index_dir`` is a file-store folder; ``settings.store`` may name a PostgreSQL store instead.
+        """
         set_offline_env()
         settings = settings or Settings.load()
         if index_dir is not None:
             settings = settings.with_values({"index_dir": Path(index_dir)})
-        return cls(FileStore(settings.index_dir).load(settings), settings)
+        return cls(open_store(settings).load(settings), settings)
 
     @classmethod
     def open_or_build(
@@ -69,8 +82,8 @@ class QA:
     ) -> QA:
         """Open the index, building it from ``paths`` (default: the corpus folder) if there is none."""
         set_offline_env()
-        store = FileStore(settings.index_dir)
-        if store.current() is None:
+        store = open_store(settings)
+        if not store.exists():
             build_index(list(paths or [settings.corpus_dir]), settings, progress=progress, say=say)
         return cls(store.load(settings), settings)
 
@@ -92,14 +105,44 @@ class QA:
     def ingest(self, paths: Sequence[Path], add: bool = True, progress: bool = False, say: Say | None = None) -> BuildReport:
         """Add (or sync) documents, then switch this QA to the new index generation."""
         report = build_index(list(paths), self.settings, add=add, progress=progress, say=say)
-        fresh = QA(FileStore(self.settings.index_dir).load(self.settings), self.settings)
+        self._switch(QA(self.store.load(self.settings), self.settings))
+        return report
+
+    def refresh(self, force: bool = False) -> bool:
+        """Switch to a newer state of the store if another process committed one; ``True`` if it did.
+
+        Checked at most every ``settings.refresh_s`` seconds (``force`` checks now; ``refresh_s``
+        of 0 turns the automatic check off). A newer state that cannot be loaded is logged and the
+        current one keeps answering.
+        """
+        now = time.monotonic()
+        if not force and (self.settings.refresh_s <= 0 or now - self._checked < self.settings.refresh_s):
+            return False
+        if not self._refreshing.acquire(blocking=force):
+            return False  # another thread is checking
+        try:
+            self._checked = now
+            gen = self.store.generation()
+            if gen is None or gen == self._generation:
+                return False
+            self._switch(QA(self.store.load(self.settings), self.settings))
+            log.info("switched to index state %s of %s", gen, self.store.label)
+            return True
+        except KgqaError as exc:
+            log.warning("a newer index state is not usable yet (%s); still answering from the loaded one", exc)
+            return False
+        finally:
+            self._refreshing.release()
+
+    def _switch(self, fresh: QA) -> None:
+        """Answer from ``fresh``'s index state from now on, keeping an attached LLM."""
         with self._lock:
             llm = self.llm
             self.snapshot, self.index = fresh.snapshot, fresh.index
             self.retriever, self.offline = fresh.retriever, fresh.offline
+            self._generation = fresh._generation
             if llm is not None:  # keep an attached LLM across index generations
                 self.attach_llm(llm.chat, llm.settings)
-        return report
 
     # ---- asking ---------------------------------------------------------------------------------
 
@@ -107,12 +150,14 @@ class QA:
         return check_question(question, self.settings.max_question_chars)
 
     def search(self, question: str, k: int | None = None) -> SearchResult:
+        self.refresh()
         return self.retriever.search(self.check_question(question), k=k)
 
     def ask(self, question: str, k: int | None = None, use_graph: bool | None = None) -> Answer:
         """Answer ``question`` with citations; never raises for weak evidence (it abstains)."""
         t0 = time.perf_counter()
         q = self.check_question(question)
+        self.refresh()
         parts = split_question(q)
         ctx = self._graph_context(use_graph)
         if len(parts) > 1 and ctx is not None:  # the graph may combine the parts itself (two hops)
@@ -127,7 +172,7 @@ class QA:
         else:
             answer = self._ask_one(q, k, ctx)
         answer.timings_ms["total"] = (time.perf_counter() - t0) * 1000
-        return answer
+        return self._note_graph(answer, use_graph)
 
     def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
         """Stream an answer for the UI: text deltas, then the final :class:`Answer` (always last).
@@ -151,7 +196,7 @@ class QA:
                     yield item
         assert final is not None
         final.timings_ms["total"] = (time.perf_counter() - t0) * 1000
-        yield final
+        yield self._note_graph(_note_ignored(final, result), None)
 
     def _ask_one(self, q: str, k: int | None, ctx: GraphContext | None) -> Answer:
         t0 = time.perf_counter()
@@ -164,16 +209,31 @@ class QA:
             answer = llm.answer(result, draft=answer)
         answer.timings_ms["search"] = (t1 - t0) * 1000
         answer.timings_ms["answer"] = (time.perf_counter() - t1) * 1000
+        return _note_ignored(answer, result)
+
+    def _note_graph(self, answer: Answer, use_graph: bool | None) -> Answer:
+        """Say so in the answer when the graph should have been used but is unreadable."""
+        on = self.settings.use_graph if use_graph is None else use_graph
+        if on and self.snapshot.graph_error and self.snapshot.graph_error not in answer.notes:
+            answer.notes.append(self.snapshot.graph_error)
         return answer
 
     def _graph_context(self, use_graph: bool | None) -> GraphContext | None:
         on = self.settings.use_graph if use_graph is None else use_graph
         graph = self.graph if on else None
-        return GraphContext(self.index, graph, self.offline) if graph is not None else None
+        return GraphContext(self.index, graph, self.offline, self.retriever.quarantine) if graph is not None else None
 
     @staticmethod
     def _with_graph(answer: Answer, result: SearchResult, ctx: GraphContext | None) -> Answer:
         return answer if ctx is None else merge_graph_answer(ctx, answer, result)
+
+
+def _note_ignored(answer: Answer, result: SearchResult) -> Answer:
+    """Say which documents had top passages skipped for addressing a model (never silently)."""
+    if result.ignored:
+        answer.notes.append("ignored passages with instruction-like text (not used as evidence) in: "
+                            + ", ".join(result.ignored))
+    return answer
 
 
 def open_qa(settings: Settings, progress: bool = False, say: Say | None = None) -> QA:
@@ -181,8 +241,10 @@ def open_qa(settings: Settings, progress: bool = False, say: Say | None = None) 
 
     Raises :class:`~core.errors.LLMError` when an LLM is configured but unusable.
     """
-    if say is not None and FileStore(settings.index_dir).current() is None:
-        say(f"no index at {settings.index_dir}; building it from {settings.corpus_dir} (first use)")
+    if say is not None and not open_store(settings).exists():
+        say(f"no index at {open_store(settings).label}; building it from {settings.corpus_dir} (first use)")
     qa = QA.open_or_build(settings, progress=progress, say=say)
+    if say is not None and settings.use_graph and qa.graph is None and qa.snapshot.graph_error:
+        say(f"warning: {qa.snapshot.graph_error}")
     qa.attach_llm(make_chat(settings))
     return qa

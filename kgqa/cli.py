@@ -20,7 +20,8 @@ import typer
 
 from core.config import Settings, set_offline_env
 from core.errors import KgqaError, QuestionError
-from core.validation import check_question
+from core.safety import printable
+from core.validation import check_question, decode_question
 from eval import bench_cli
 from eval import cli as eval_cli
 from kgqa.graph_cli import graph_app
@@ -38,6 +39,9 @@ app = typer.Typer(
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder (default: .kgqa-index in the repo).")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
+StoreOpt = Annotated[str | None, typer.Option(
+    "--store", envvar=None, help="Where the index lives: postgresql://user@host/db (shared store, docs/deploy.md) or a "
+    "folder; default: KGQA_STORE, kgqa.toml, else the --index folder.")]
 
 
 def _settings(config: Path | None, **overrides: Any) -> Settings:
@@ -45,7 +49,12 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 
 
 def _err(msg: str) -> None:
-    sys.stderr.write(f"kgqa: {msg}\n")
+    sys.stderr.write(f"kgqa: {_shown(msg)}\n")
+
+
+def _shown(text: str) -> str:
+    """Text safe for a terminal: no control characters (ANSI escapes), no lone surrogates."""
+    return printable(text)
 
 
 @app.command()
@@ -56,17 +65,18 @@ def ingest(
     add: Annotated[bool, typer.Option("--add", help="Keep documents already indexed that are not under PATHS.")] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything, even unchanged documents.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    store: StoreOpt = None,
 ) -> None:
     """Index documents. Unchanged files are skipped, changed ones replaced, deleted ones dropped."""
     from engine.ingest import build_index
 
-    settings = _settings(config, index_dir=index)
+    settings = _settings(config, index_dir=index, store=store)
     say = (lambda m: None) if quiet else (lambda m: _err(m))
     report = build_index(paths, settings, add=add, rebuild=rebuild, progress=not quiet and sys.stderr.isatty(), say=say)
     if not quiet:
         t = report.timings_s
         print(
-            f"indexed {report.n_units} units in {report.n_chunks} chunks at {report.index_dir} "
+            f"indexed {report.n_units} units in {report.n_chunks} chunks at {report.store or report.index_dir} "
             f"(added {len(report.added)}, changed {len(report.changed)}, unchanged {len(report.unchanged)}, "
             f"removed {len(report.removed)}, skipped {len(report.skipped)}; embedded {report.embedded} texts"
             + (f"; {t.get('total', 0):.1f}s)" if t else ")")
@@ -86,9 +96,11 @@ def ask(
     llm: Annotated[str | None, typer.Option("--llm", help="none | openai-compatible | ollama")] = None,
     llm_base_url: Annotated[str | None, typer.Option("--llm-base-url")] = None,
     llm_model: Annotated[str | None, typer.Option("--llm-model")] = None,
+    store: StoreOpt = None,
 ) -> None:
     """Answer a question with cited sources (builds the index on first use)."""
-    overrides: dict[str, Any] = {"index_dir": index, "corpus_dir": corpus, "llm": llm, "llm_base_url": llm_base_url, "llm_model": llm_model}
+    overrides: dict[str, Any] = {"index_dir": index, "corpus_dir": corpus, "llm": llm, "llm_base_url": llm_base_url,
+                                 "llm_model": llm_model, "store": store}
     if no_graph:
         overrides["use_graph"] = False
     settings = _settings(config, **overrides)
@@ -111,17 +123,19 @@ def ask(
 
 
 def _ask_jsonl(qa: Any, k: int | None) -> None:
+    """One JSON line per question; a bad line (invalid UTF-8, empty, too long) gets an error record."""
     failed = 0
-    for line_no, line in enumerate(sys.stdin, 1):
+    for line_no, raw in enumerate(sys.stdin.buffer, 1):
+        line = decode_question(raw)
         if not line.strip():
             continue
-        q = line.rstrip("\n")
+        q = line.rstrip("\r\n")
         try:
             rec = qa.ask(q, k=k).to_dict()
         except QuestionError as exc:
             failed += 1
             _err(f"line {line_no}: {exc}")
-            rec = {"question": q[:200], "error": str(exc)}
+            rec = {"question": _shown(q[:200]), "error": str(exc)}
         print(json.dumps(rec, ensure_ascii=False), flush=True)
     if failed:
         raise typer.Exit(1)
@@ -129,9 +143,13 @@ def _ask_jsonl(qa: Any, k: int | None) -> None:
 
 def _print_answer(answer: Any) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.markup import escape as rich_escape
 
     con = Console(highlight=False, soft_wrap=True)
+
+    def escape(text: str) -> str:  # markup-escaped and without terminal control characters
+        return rich_escape(_shown(text))
+
     style = "yellow" if answer.abstained else "bold"
     con.print(f"[{style}]{escape(answer.text)}[/]")
     if answer.citations:
@@ -143,10 +161,30 @@ def _print_answer(answer: Any) -> None:
     if answer.mode != "offline" and answer.notes:
         con.print(f"\n[dim]{escape(answer.notes[0])}[/]")
     for conf in answer.conflicts[:3]:
-        con.print(f"[yellow]conflict:[/] {escape(str(conf.get('subject_name', '')))} {escape(str(conf.get('metric', '')))} "
-                  f"{escape(str(conf.get('period', '')))}: sources give different values")
+        what = " ".join(str(conf.get(k) or "") for k in ("subject_name", "metric", "period")).split()
+        con.print(f"[yellow]conflict:[/] {escape(' '.join(what))}: sources give different values")
     tm = answer.timings_ms
     con.print(f"\n[dim]route: {answer.route} · mode: {answer.mode} · {tm.get('total', 0):.0f} ms[/]")
+
+
+@app.command()
+def migrate(
+    to: Annotated[str, typer.Option("--to", help="Target store: postgresql://user@host/db, or a folder for a file store.")],
+    index: IndexOpt = None,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Copy the live index to another store: a file index into PostgreSQL, or PostgreSQL back into a folder.
+
+    The source is the configured store (--store, or the --index folder). The copy is one new
+    generation of the target, committed atomically; the source is left as it is.
+    """
+    from engine.migrate import migrate as do_migrate
+
+    settings = _settings(config, index_dir=index, store=store)
+    r = do_migrate(settings, to, say=_err)
+    print(f"migrated {r.documents} documents, {r.units} units, {r.chunks} chunks, {r.facts} facts "
+          f"from {r.source} to {r.target} in {r.seconds:.1f}s")
 
 
 app.add_typer(graph_app, name="graph")

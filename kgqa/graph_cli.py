@@ -1,7 +1,8 @@
 """``kgqa graph ...``: inspect and export the knowledge graph of an index.
 
 Mounted by the main CLI as ``app.add_typer(graph_app, name="graph")``. Every command takes
-``--index DIR``; errors print one line on stderr and exit with code 1.
+``--index DIR`` or ``--store URL`` (a PostgreSQL store answers ``path`` and neighbours in SQL);
+errors print one line on stderr and exit with code 1.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 IndexOpt = typer.Option(None, "--index", help="index folder (default: the configured index_dir)")
+StoreOpt = typer.Option(None, "--store", help="postgresql://user@host/db or a folder (default: the configured store)")
 
 
 def _fail(msg: str) -> NoReturn:
@@ -34,20 +36,21 @@ def _fail(msg: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _store(index: Path | None) -> GraphStore:
-    from engine.store import FileStore, rebuild_hint
+def _store(index: Path | None, store: str | None = None) -> GraphStore:
+    from engine.stores import open_store
     from kg.pipeline import graph_is_stale
 
-    settings = Settings.load()
-    index_dir = Path(index) if index else settings.index_dir
     try:
-        g = FileStore(index_dir).load(settings).graph
+        settings = Settings.load(overrides={"index_dir": index, "store": store})
+        where = open_store(settings)
+        snap = where.load(settings)
     except KgqaError as exc:
         _fail(str(exc))
+    g = snap.graph
     if g is None:
-        _fail(f"the index at {index_dir} has no graph; {rebuild_hint(index_dir)}")
+        _fail(snap.graph_error or f"the index at {where.label} has no graph; {where.rebuild_hint()}")
     if graph_is_stale(g):
-        err.print(f"warning: this graph was built by an older extractor; {rebuild_hint(index_dir)}",
+        err.print(f"warning: this graph was built by an older extractor; {where.rebuild_hint()}",
                   markup=False, highlight=False)
     return g
 
@@ -75,9 +78,9 @@ def _entity_or_fail(store: GraphStore, name: str) -> Entity:
 
 
 @graph_app.command()
-def stats(index: Path | None = IndexOpt) -> None:
+def stats(index: Path | None = IndexOpt, store_url: str | None = StoreOpt) -> None:
     """Counts of entities, facts, relation types and conflicts."""
-    store = _store(index)
+    store = _store(index, store_url)
     st = store.stats()
     t = Table(title="knowledge graph")
     t.add_column("what")
@@ -92,9 +95,13 @@ def stats(index: Path | None = IndexOpt) -> None:
 
 
 @graph_app.command()
-def show(entity: str = typer.Argument(..., help="entity name, alias or id"), index: Path | None = IndexOpt) -> None:
+def show(
+    entity: str = typer.Argument(..., help="entity name, alias or id"),
+    index: Path | None = IndexOpt,
+    store_url: str | None = StoreOpt,
+) -> None:
     """An entity with its aliases and every fact about it, each with its citation."""
-    store = _store(index)
+    store = _store(index, store_url)
     e = _entity_or_fail(store, entity)
     console.print(f"[bold]{e.name}[/bold]  ({e.type}, id {e.id})")
     if e.aliases:
@@ -116,9 +123,12 @@ def show(entity: str = typer.Argument(..., help="entity name, alias or id"), ind
 
 
 @graph_app.command()
-def path(a: str = typer.Argument(...), b: str = typer.Argument(...), index: Path | None = IndexOpt) -> None:
+def path(
+    a: str = typer.Argument(...), b: str = typer.Argument(...), index: Path | None = IndexOpt,
+    store_url: str | None = StoreOpt,
+) -> None:
     """The shortest chain of facts linking two entities, with citations."""
-    store = _store(index)
+    store = _store(index, store_url)
     ea, eb = _entity_or_fail(store, a), _entity_or_fail(store, b)
     facts = store.path(ea.id, eb.id)
     if not facts:
@@ -137,6 +147,7 @@ def export(
     directory: Path = typer.Argument(..., help="folder to write into"),
     format: str = typer.Option("json", "--format", "-f", help="graphml | json | neo4j"),
     index: Path | None = IndexOpt,
+    store_url: str | None = StoreOpt,
 ) -> None:
     """Write the graph as GraphML, node-link JSON, or neo4j-admin import CSVs."""
     from kg.export import FORMATS
@@ -144,7 +155,7 @@ def export(
 
     if format not in FORMATS:
         _fail(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}")
-    store = _store(index)
+    store = _store(index, store_url)
     try:
         paths = do_export(store, format, directory)
     except OSError as exc:
@@ -158,9 +169,10 @@ def facts(
     entity: str | None = typer.Option(None, "--entity", "-e", help="only facts about this entity"),
     as_csv: bool = typer.Option(False, "--csv", help="CSV on stdout"),
     index: Path | None = IndexOpt,
+    store_url: str | None = StoreOpt,
 ) -> None:
     """Every fact (or those of one entity), with evidence."""
-    store = _store(index)
+    store = _store(index, store_url)
     if entity is not None:
         _entity_or_fail(store, entity)
     rows = store.facts(entity) if entity else store.all_facts()
@@ -186,9 +198,9 @@ def facts(
 
 
 @graph_app.command()
-def conflicts(index: Path | None = IndexOpt) -> None:
+def conflicts(index: Path | None = IndexOpt, store_url: str | None = StoreOpt) -> None:
     """Same subject, metric and period with different values, each with its citation."""
-    store = _store(index)
+    store = _store(index, store_url)
     cs = store.conflicts()
     if not cs:
         console.print("no conflicting facts")

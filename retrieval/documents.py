@@ -48,17 +48,36 @@ def document_from_record(r: DocRecord) -> Document:
     return Document(r.id, r.path, r.title, r.kind, r.raw, norm.text, r.sha256, r.meta, r.page_starts, norm.starts, norm.ends)
 
 
-def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
-    """Expand files and folders into ``(file, root)`` pairs; ``root`` makes the doc id."""
+def discover(paths: Iterable[Path], skipped: list[Skipped] | None = None) -> list[tuple[Path, Path]]:
+    """Expand files and folders into ``(file, root)`` pairs; ``root`` makes the doc id.
+
+    Inside a folder, a symbolic link that leads outside it is not followed (it is added to
+    ``skipped`` with the reason), and a file reached twice (a link to a file of the same
+    folder) is listed once, under its real path.
+    """
     found: list[tuple[Path, Path]] = []
+    seen: set[Path] = set()
     for p in paths:
         p = Path(p)
         if p.is_dir():
+            top = p.resolve()
             for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUPPORTED and not _hidden(f.relative_to(p)):
-                    found.append((f, p))
+                if not (f.is_file() and f.suffix.lower() in SUPPORTED) or _hidden(f.relative_to(p)):
+                    continue
+                real = f.resolve()
+                if not real.is_relative_to(top):
+                    log.warning("skipped %s: a link to %s, outside %s", f, real, p)
+                    if skipped is not None:
+                        skipped.append(Skipped(str(f), f"a symbolic link to {real}, outside the folder {p}; not followed"))
+                    continue
+                if real not in seen:
+                    seen.add(real)
+                    found.append((real, top))
         elif p.is_file():
-            found.append((p, p.parent))
+            real = p.resolve()
+            if real not in seen:
+                seen.add(real)
+                found.append((p, p.parent))
         else:
             raise DocumentError(f"no such file or folder: {p}")
     return found
@@ -73,30 +92,42 @@ def _hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
+MAX_FILE_BYTES = 50 * 1024 * 1024
+# One document's text: every sentence is a unit with its own vector, so memory grows with text
+# size (a 50 MB text file made 540,678 texts and 8.8 GB RSS); over this it is refused up front.
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+
+
 def load_documents(
-    paths: Iterable[Path], max_bytes: int = 50 * 1024 * 1024
+    paths: Iterable[Path], max_bytes: int = MAX_FILE_BYTES, max_text_bytes: int = MAX_TEXT_BYTES
 ) -> tuple[list[Document], list[Skipped]]:
     """Load every supported file under ``paths``; return the documents and the skipped files."""
     docs: list[Document] = []
     skipped: list[Skipped] = []
-    for f, root in discover(paths):
+    for f, root in discover(paths, skipped):
         try:
-            docs.append(load_file(f, root, max_bytes=max_bytes))
+            docs.append(load_file(f, root, max_bytes=max_bytes, max_text_bytes=max_text_bytes))
         except DocumentError as exc:
             log.warning("skipped %s: %s", f, exc)
             skipped.append(Skipped(str(f), str(exc)))
     return docs, skipped
 
 
-def load_file(path: Path, root: Path | None = None, max_bytes: int = 50 * 1024 * 1024) -> Document:
-    """Load one file. Raises :class:`DocumentError` for binary, empty, undecodable or unsupported files."""
+def load_file(
+    path: Path, root: Path | None = None, max_bytes: int = MAX_FILE_BYTES, max_text_bytes: int = MAX_TEXT_BYTES
+) -> Document:
+    """Load one file. Raises :class:`DocumentError` for binary, empty, undecodable, unsupported or
+    too large files (checked on the file's size, before it is read)."""
     path = Path(path)
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
         raise DocumentError(f"unsupported file type {path.suffix or '(none)'} (use .txt, .md, .html or .pdf)")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DocumentError(f"file is {megabytes(size)}, over the {megabytes(max_bytes)} limit")
+    if kind != "pdf" and size > max_text_bytes:
+        raise DocumentError(_too_much_text(size, max_text_bytes))
     data = path.read_bytes()
-    if len(data) > max_bytes:
-        raise DocumentError(f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
     if not data.strip():
         raise DocumentError("empty file")
     doc_id = doc_id_of(path, root)
@@ -105,6 +136,8 @@ def load_file(path: Path, root: Path | None = None, max_bytes: int = 50 * 1024 *
     page_starts: tuple[int, ...] = ()
     if kind == "pdf":
         raw, page_starts = _pdf_text(data)
+        if len(raw) > max_text_bytes:
+            raise DocumentError(_too_much_text(len(raw), max_text_bytes))
         norm = normalize(raw)
     else:
         raw = decode(data)
@@ -125,6 +158,21 @@ def load_file(path: Path, root: Path | None = None, max_bytes: int = 50 * 1024 *
         starts=norm.starts,
         ends=norm.ends,
     )
+
+
+def megabytes(n: int) -> str:
+    """Bytes in MB of 2**20 bytes, as the limits are set and documented.
+
+    >>> megabytes(50 * 1024 * 1024), megabytes(52_428_801 + 100_000)
+    ('50 MB', '50.1 MB')
+    """
+    mb = n / 2**20
+    return f"{mb:.0f} MB" if mb == int(mb) else f"{mb:.1f} MB"
+
+
+def _too_much_text(size: int, limit: int) -> str:
+    return (f"{megabytes(size)} of text, over the {megabytes(limit)} one document may hold (ingest memory grows "
+            "with the text); split it into smaller files")
 
 
 def decode(data: bytes) -> str:
@@ -236,10 +284,14 @@ def _pypdf_pages(data: bytes) -> list[str]:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            reader.decrypt("")  # filings are often encrypted with an empty password
+        if reader.is_encrypted and not reader.decrypt(""):  # filings are often encrypted with an empty password
+            raise DocumentError("encrypted PDF: it needs a password; save an unencrypted copy and ingest that")
         return [(page.extract_text() or "").replace("\x00", "") for page in reader.pages]
+    except DocumentError:
+        raise
     except (PdfReadError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
+        if "decrypt" in str(exc).lower() or "password" in str(exc).lower():
+            raise DocumentError(f"encrypted PDF: it cannot be read without its password ({exc})") from exc
         raise DocumentError(f"unreadable PDF ({exc})") from exc
     except Exception as exc:  # pypdf raises many internal types on damaged files
         if "cryptography" in str(exc):

@@ -316,6 +316,15 @@ class _Sections:
         return SECTION_SEP.join(t for _, t, _ in self.stack)
 
 
+def _is_paragraph(text: str) -> bool:
+    """A long line of several sentences is prose, never a title.
+
+    >>> _is_paragraph("Acme Robotics: annual review 2024"), _is_paragraph("Revenue rose. " * 20)
+    (False, True)
+    """
+    return len(text) > 200 and bool(re.search(r"[.!?]\s+[A-Z]", text))
+
+
 def parse_units(text: str) -> list[RawUnit]:
     """Split normalised document text into units (see module docstring)."""
     lines = _split_lines(text)
@@ -331,6 +340,8 @@ def parse_units(text: str) -> list[RawUnit]:
             continue
         nxt = next((lines[k].text for k in range(i + 1, stop) if lines[k].text), None)
         md = _MD_HEADING.match(ln.text)
+        if not title_done and not md and (nxt is None or _is_paragraph(ln.text)):
+            title_done = True  # a one-line document, or one opening with prose: text, not a title
         if not title_done:
             # the first line names the document; it is a unit but not a section
             title_done = True

@@ -15,6 +15,7 @@ import numpy as np
 
 from core.config import Settings
 from core.interfaces import Embedder
+from core.safety import Quarantine
 from core.types import Chunk, Passage, QuestionAnalysis, ScoredUnit, SearchResult
 from retrieval.embedding import query_embedder
 from retrieval.question import analyze
@@ -28,6 +29,8 @@ class Retriever:
         self.index = index
         self.settings = settings
         self._encoder = encoder
+        # passages that address a model are never retrieved (docs/security.md)
+        self.quarantine = Quarantine.of(index.chunks)
 
     @property
     def encoder(self) -> Embedder:
@@ -62,13 +65,18 @@ class Retriever:
                 if bm[cid] > 0:
                     fused[int(cid)] = fused.get(int(cid), 0.0) + 1.0 / (s.rrf_k + rank + 1)
         ranked = sorted(fused.items(), key=lambda x: -x[1])
+        ignored: list[str] = []
+        if self.quarantine.chunks:
+            bad = self.quarantine.chunks
+            ignored = sorted({self.index.chunks[cid].doc for cid, _ in ranked[:k] if cid in bad})
+            ranked = [(cid, sc) for cid, sc in ranked if cid not in bad]
         timings["retrieve"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
         units = self._rescore(question, qv, ranked, k)
         timings["rescore"] = (time.perf_counter() - t) * 1000
         passages = [self._passage(self.index.chunks[cid], sc) for cid, sc in ranked[:k]]
-        return SearchResult(qa, passages, [cid for cid, _ in ranked[:k]], units, timings)
+        return SearchResult(qa, passages, [cid for cid, _ in ranked[:k]], units, timings, ignored)
 
     def _rescore(self, question: str, qv: np.ndarray | None, ranked: list[tuple[int, float]], k: int) -> list[ScoredUnit]:
         """Candidate units (those of the top chunks, plus the best units corpus-wide by vector and
@@ -86,7 +94,8 @@ class Retriever:
                 cand.update(uid for uid, _ in index.unit_dense.search(qv, 20))
             if s.use_bm25:
                 cand.update(int(i) for i in np.argsort(-lex_u)[:20] if lex_u[i] > 0)
-        ids = list(cand)
+        bad = self.quarantine.chunks
+        ids = [uid for uid in cand if index.units[uid].chunk not in bad] if bad else list(cand)
         dense_u = index.unit_dense.scores(qv, ids) if qv is not None else np.zeros(len(ids), np.float32)
         units: list[ScoredUnit] = []
         for uid, d in zip(ids, dense_u.tolist(), strict=True):

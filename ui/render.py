@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.interfaces import DocumentStore
+from core.safety import printable
 from core.types import Citation, DocRecord, Evidence, Fact
 from core.values import format_value
 
@@ -197,8 +198,9 @@ def conversation_html(turns: Sequence[Turn], index_label: str = "") -> str:
     for i, t in enumerate(turns):
         out.append(f'<div class="kgqa-turn" data-msg="{i}">')
         out.append(f'<div class="kgqa-q"><span class="kgqa-who">You</span>{esc(t.question)}</div>')
-        if t.asked != t.question:
-            out.append(f'<div class="kgqa-rewrite">↳ follow-up read as: “{esc(t.asked)}”</div>')
+        asked = printable(t.asked)  # as typed it may hold control characters or invalid text
+        if asked != t.question:
+            out.append(f'<div class="kgqa-rewrite">↳ follow-up read as: “{esc(asked)}”</div>')
         if t.error:
             out.append(f'<div class="kgqa-a kgqa-error"><span class="kgqa-badge">error</span>{esc(t.error)}</div>')
         elif t.streaming:

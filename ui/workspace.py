@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from core.config import Settings
@@ -35,6 +37,17 @@ log = logging.getLogger(__name__)
 GraphProvider = Callable[[RetrievalIndex], GraphStore | None]
 MANIFEST = "manifest.json"
 N_TITLE_EXAMPLES = 3  # questions made from document titles when the corpus lists none
+
+
+@dataclass(frozen=True)
+class DocStats:
+    """One indexed document with its sizes (from the index manifest) and its graph entities."""
+
+    doc: DocRecord
+    bytes: int
+    units: int
+    chunks: int
+    entities: int
 
 
 class Workspace:
@@ -62,6 +75,10 @@ class Workspace:
         self._graph_lock = threading.Lock()
         self._graph: tuple[int, GraphView] | None = None
         self._examples = examples
+
+    def close(self) -> None:
+        """Remove this workspace's temporary folder (the server has stopped)."""
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
 
     # ---- the live index and its graph -----------------------------------------------------------
 
@@ -102,6 +119,22 @@ class Workspace:
             return listed
         return [f"What does “{d.title}” say about revenue?" for d in list(docs.values())[:N_TITLE_EXAMPLES]]
 
+    def document_stats(self) -> list[DocStats]:
+        """Every document of the live index, by id, with its sizes and entity count."""
+        idx = self.index
+        docs_meta = self.qa.snapshot.manifest.get("documents", {})
+        ents = self.graph().entity_counts_by_doc()
+        out = []
+        for did, d in sorted(idx.docs.items()):
+            m = docs_meta.get(did, {})
+            out.append(DocStats(
+                d, int(m.get("bytes", len(d.raw.encode("utf-8")))),
+                int(m.get("units", sum(1 for u in idx.units if u.doc == did))),
+                int(m.get("chunks", sum(1 for c in idx.chunks if c.doc == did))),
+                ents.get(did, 0),
+            ))
+        return out
+
     # ---- what every tab shows ---------------------------------------------------------------------
 
     def header_html(self) -> str:
@@ -115,7 +148,15 @@ class Workspace:
             '<div class="kgqa-hdr"><h1>kgqa · analyst workspace</h1>'
             f'<span class="kgqa-muted">{len(idx.docs)} documents · {len(idx.chunks)} chunks · '
             f"{esc(gtxt)} · {esc(self.llm_label())}, every answer cited</span></div>"
+            + self.graph_warning_html()
         )
+
+    def graph_warning_html(self) -> str:
+        """A banner when the index's graph is unreadable (answers then come from passages only)."""
+        snap = self.qa.snapshot
+        if not self.settings.use_graph or snap.graph is not None or not snap.graph_error:
+            return ""
+        return f'<div class="kgqa-msg kgqa-msg-warn" id="kgqa-graph-warning">{esc(snap.graph_error)}</div>'
 
     def index_label(self) -> str:
         idx = self.index

@@ -18,7 +18,9 @@ from core.errors import (
     ModelNotFound,
     QuestionError,
     StoreError,
+    UnsupportedUpload,
     UploadError,
+    UploadTooLarge,
 )
 from core.validation import check_question
 
@@ -28,6 +30,7 @@ def test_hierarchy() -> None:
                 QuestionError, StoreError, UploadError, LLMDeadline):
         assert issubclass(cls, KgqaError)
     assert issubclass(LLMDeadline, TimeoutError) and issubclass(UploadError, DocumentError)
+    assert issubclass(UploadTooLarge, UploadError) and issubclass(UnsupportedUpload, UploadError)
 
 
 def test_settings_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

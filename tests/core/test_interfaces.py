@@ -51,3 +51,26 @@ def test_dense_indexes_agree() -> None:
     np.testing.assert_allclose(f.scores(q, [3, 7]), m.scores(q, [3, 7]), rtol=1e-5)
     np.testing.assert_array_equal(f.vectors([2, 4]), vecs[[2, 4]])
     assert len(f) == len(m) == 50 and f.dim == m.dim == 8
+
+
+def test_postgresql_parts(qa: Any, settings: Settings, pg_url: str) -> None:
+    """The PostgreSQL backends are held as the same Protocols; both stores satisfy IndexStore."""
+    from engine.migrate import migrate
+    from engine.stores import IndexStore, open_store
+    from kg.pg_store import PgGraphStore
+    from retrieval.pg import PgBM25Index, PgTsvectorIndex, PgVectorIndex
+
+    migrate(settings, pg_url)
+    pg_settings = settings.with_values({"store": pg_url})
+    store = open_store(pg_settings)
+    assert isinstance(store, IndexStore) and isinstance(open_store(settings), IndexStore)
+    snap = store.load(pg_settings)
+    idx = snap.index
+    assert isinstance(idx, DocumentStore)
+    assert isinstance(idx.chunk_dense, PgVectorIndex) and isinstance(idx.chunk_dense, DenseIndex)
+    assert isinstance(idx.unit_dense, DenseIndex)
+    assert isinstance(idx.chunk_lexical, PgBM25Index) and isinstance(idx.chunk_lexical, LexicalIndex)
+    tsv_settings = pg_settings.with_values({"pg_lexical": "tsvector"})
+    tsv = open_store(tsv_settings).load(tsv_settings).index
+    assert isinstance(tsv.unit_lexical, PgTsvectorIndex) and isinstance(tsv.unit_lexical, LexicalIndex)
+    assert isinstance(snap.graph, PgGraphStore) and isinstance(snap.graph, GraphStore)

@@ -71,3 +71,12 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     finally:
         ctx.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def api(server: Server) -> Iterator[Any]:
+    """An HTTP client on the JSON API of the module's server (``/api/v1``)."""
+    import httpx
+
+    with httpx.Client(base_url=server.url + "api/v1", timeout=180) as client:
+        yield client

@@ -10,11 +10,14 @@ from types import ModuleType
 import pytest
 from typer.testing import CliRunner
 
+import ui.api_errors
+import ui.api_models
+import ui.auth
 import ui.conversation
 import ui.graph_view
 import ui.render
-import ui.tabs.documents
 import ui.tabs.facts
+import ui.uploads
 import ui.workspace
 from engine.qa import QA
 from kgqa.cli import app
@@ -26,7 +29,7 @@ from ui.workspace import Workspace
 def test_serve_command_is_registered_and_binds_loopback_by_default() -> None:
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
-    for opt in ("--host", "--port", "--index"):
+    for opt in ("--host", "--port", "--index", "--api-only"):
         assert opt in result.output
     assert inspect.signature(launch).parameters["host"].default == "127.0.0.1"
     assert inspect.signature(launch).parameters["port"].default == 7860
@@ -52,7 +55,7 @@ def test_layout_has_the_four_tabs_and_the_examples(qa: QA, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("module", [ui.conversation, ui.graph_view, ui.render, ui.workspace, ui.tabs.facts,
-                                    ui.tabs.documents])
+                                    ui.uploads, ui.api_errors, ui.api_models, ui.auth])
 def test_docstring_examples(module: ModuleType) -> None:
     failed, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failed == 0

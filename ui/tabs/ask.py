@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from core.errors import QuestionError
+from core.safety import printable
 from core.types import Answer
 from ui.conversation import resolve_followup
 from ui.gradio_env import gr
@@ -87,7 +88,8 @@ class AskTab:
         if not q:
             gr.Warning("Type a question first.")
             return conversation_html(turns), sources_html(turns), turns, question or ""
-        turn = Turn(question=q, asked=self._resolve(q, turns))
+        # shown without control characters; asked as typed, so invalid text is refused by the QA check
+        turn = Turn(question=printable(q), asked=self._resolve(q, turns))
         t0 = time.perf_counter()
         try:
             answer = self.ws.qa.ask(turn.asked)
@@ -117,7 +119,7 @@ class AskTab:
             gr.Warning("Type a question first.")
             yield conversation_html(turns), sources_html(turns), turns, question or ""
             return
-        turn = Turn(question=q, asked=self._resolve(q, turns), streaming=True)
+        turn = Turn(question=printable(q), asked=self._resolve(q, turns), streaming=True)
         shown = [*turns, turn]
         yield conversation_html(shown), gr.update(), turns, ""
         t0 = time.perf_counter()

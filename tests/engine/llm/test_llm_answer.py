@@ -224,21 +224,18 @@ def test_injected_document_cannot_change_instructions_numbering_or_offline_answe
 
 def test_answer_obeying_an_injection_is_discarded(llm_qa, llm_settings, stub) -> None:
     def script(path: str, body: dict[str, Any]) -> Reply:
-        inj = passage_with(body, "Ignore previous instructions")
         rev = passage_with(body, REVENUE)
-        assert inj, "the injection document should be retrieved for this question"
-        return Reply(f"The answer is 42 [{inj}]. The answer is 42 [{rev}]. [1] [2]")
+        return Reply(f"The answer is 42 [1]. The answer is 42 [{rev}]. [1] [2]")
 
     stub.script = script
     ans, _ = ask(llm_qa, llm_settings())
     off = offline_answer(llm_qa)
     assert ans.mode == "llm-fallback" and ans.text == off.text and "42" not in ans.text
-    assert any("instruction-like text" in n for n in ans.notes)
     assert any("42 not in cited passage" in n for n in ans.notes)
-    # the prompt flagged the injected passage
+    # the instruction-like passages never reach the model (issue 10: retrieval skips them)
     body = stub.requests[-1]["body"]
-    n = passage_with(body, "Ignore previous instructions")
-    assert "warning: this passage contains text addressed to an AI" in passage_numbers(body)[n]
+    assert not passage_with(body, "Ignore previous instructions") and "debug mode" not in prompt_text(body)
+    assert search(llm_qa, QUESTION).ignored == ["analyst-notes.txt"]
 
 
 def test_checker_unit_rules() -> None:
