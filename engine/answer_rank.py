@@ -170,6 +170,14 @@ class Ranker:
         w += sum(self.idf.get(t, 0.0) for t in set(qa.tokens) - seen - generic if t in toks and not t.isdigit())
         return w
 
+    def unit_tokens(self, u: Unit) -> frozenset[str]:
+        """Words of a unit and its section: what coverage is measured on."""
+        return self._unit_tokens(u)
+
+    def section_values(self, section: str) -> list[Value]:
+        """Quantities in a section heading ("1-3 Years", "FY2025"), parsed once."""
+        return self._section_values(section)
+
     def _unit_tokens(self, u: Unit) -> frozenset[str]:
         """Words of a unit and its section: what coverage is measured on."""
         toks = self._tok_cache.get(u.id)

@@ -39,3 +39,12 @@ def abstain(index: DocumentStore, result: SearchResult, cands: list[Candidate], 
     q = result.question.text.rstrip("?").strip()
     text = f'The corpus does not say ("{q}").{closest}'
     return cited_answer(result, text, cites, abstained=True, value=None, confidence=confidence)
+
+
+def note_ignored(answer: Answer, result: SearchResult) -> Answer:
+    """Say which documents had top passages skipped for addressing a model (never silently)."""
+    if result.ignored:
+        note = "ignored passages with instruction-like text (not used as evidence) in: " + ", ".join(result.ignored)
+        if note not in answer.notes:
+            answer.notes.append(note)
+    return answer

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from core.types import Unit
 from core.values import Value
@@ -68,7 +69,8 @@ def years(vals: list[Value]) -> set[int]:
     return out
 
 
-def capitalised(text: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def capitalised(text: str) -> frozenset[str]:
     """Stems of capitalised words that do not start the question (likely names or acronyms).
 
     Only the capitalised parts of hyphenated words count ("LLM-based" gives "llm"); a word
@@ -82,7 +84,7 @@ def capitalised(text: str) -> set[str]:
         for part in word.split("-"):
             if part[:1].isupper():
                 out.update(tokenize(part))
-    return out
+    return frozenset(out)
 
 
 def run(units: Sequence[Unit], i: int, same: Callable[[Unit], bool]) -> list[Unit]:

@@ -19,6 +19,7 @@ class Citations:
         self.index = index
         self.items: list[Citation] = []
         self._by_unit: dict[int, int] = {}
+        self._by_span: dict[tuple[str, int, int], int] = {}
 
     def marks(self, u: Unit, value: Value | None = None) -> str:
         """"[n]" for a unit; a table row also cites its header row, where its column names come from."""
@@ -31,10 +32,57 @@ class Citations:
     def add(self, u: Unit, value: Value | None = None) -> int:
         if u.id in self._by_unit:
             return self._by_unit[u.id]
+        if (u.doc, u.start, u.end) in self._by_span:  # adopted from another answer already
+            return self._by_span[(u.doc, u.start, u.end)]
         n = len(self.items) + 1
         self.items.append(citation(self.index, u, n, value))
         self._by_unit[u.id] = n
         return n
+
+    def adopt(self, c: Citation) -> int:
+        """Number a citation made elsewhere (a sub-answer's, a graph fact's) in this list; the same span
+        keeps one number."""
+        key = (c.doc, c.start, c.end)
+        for uid, n in self._by_unit.items():
+            u = self.index.units[uid]
+            if (u.doc, u.start, u.end) == key:
+                return n
+        if key in self._by_span:
+            return self._by_span[key]
+        n = len(self.items) + 1
+        self.items.append(Citation(n, c.doc, c.title, c.section, c.start, c.end, c.text, c.page, c.value_start, c.value_end))
+        self._by_span[key] = n
+        return n
+
+    def add_part(self, u: Unit, text: str) -> int:
+        """Cite only the part of unit ``u`` that reads ``text`` (normalised), e.g. the clause an answer
+        point quotes; the whole unit when ``text`` is not found in it. The span is exact:
+        ``raw[start:end]`` is the quoted clause as the file has it."""
+        span = part_span(self.index, u, text)
+        if span is None or span == (u.start, u.end):
+            return self.add(u)
+        key = (u.doc, *span)
+        if key in self._by_span:
+            return self._by_span[key]
+        n = len(self.items) + 1
+        doc = self.index.docs[u.doc]
+        self.items.append(Citation(
+            n=n, doc=u.doc, title=doc.title, section=u.section, start=span[0], end=span[1],
+            text=doc.raw[span[0] : span[1]], page=doc.page_of(span[0]),
+        ))
+        self._by_span[key] = n
+        return n
+
+
+def part_span(index: DocumentStore, u: Unit, text: str) -> tuple[int, int] | None:
+    """The raw ``[start, end)`` inside unit ``u`` whose normalised text is ``text``, or ``None``."""
+    raw = index.docs[u.doc].raw[u.start : u.end]
+    local = normalize(raw)
+    p = local.text.find(text)
+    if p < 0 or not text:
+        return None
+    a, b = local.raw_span(p, p + len(text))
+    return u.start + a, u.start + b
 
 
 def table_header(index: DocumentStore, u: Unit) -> Unit | None:

@@ -22,6 +22,7 @@ def merge_answers(question: str, parts: list[tuple[str, Answer]], comparison: bo
     items: list[Citation] = []
     key_to_n: dict[tuple[str, int, int], int] = {}
     texts: list[str] = []
+    said: set[str] = set()  # a supporting quote two sub-answers share is shown once
     for _, a in parts:
         remap: dict[int, int] = {}
         for c in a.citations:
@@ -30,7 +31,8 @@ def merge_answers(question: str, parts: list[tuple[str, Answer]], comparison: bo
                 key_to_n[key] = len(items) + 1
                 items.append(_renumber(c, key_to_n[key]))
             remap[c.n] = key_to_n[key]
-        texts.append(re.sub(r"\[(\d+)\]", lambda m, r=remap: f"[{r.get(int(m.group(1)), int(m.group(1)))}]", a.text))
+        text = re.sub(r"\[(\d+)\]", lambda m, r=remap: f"[{r.get(int(m.group(1)), int(m.group(1)))}]", a.text)
+        texts.append(_without_repeats(text, said))
     answered = [a for _, a in parts if not a.abstained]
     lead = ""
     if comparison and len(answered) == 2:
@@ -71,6 +73,25 @@ def _rating_lead(question: str, parts: list[tuple[str, Answer]]) -> str:
     hi, lo = ((q1, r1), (q2, r2)) if levels.index(r1) > levels.index(r2) else ((q2, r2), (q1, r1))
     win, lose = (lo, hi) if want_low else (hi, lo)
     return f"{_label(win[0])} is {'lower' if want_low else 'higher'} ({win[1]} vs {lose[1]})."
+
+
+def _without_repeats(text: str, said: set[str]) -> str:
+    """``text`` without the cited sentences already in ``said`` (which it extends); the first claim stays.
+
+    >>> seen = {"the quote"}
+    >>> _without_repeats("Jane [1]. The quote. [1]", seen)
+    'Jane [1].'
+    """
+    cuts = [m.end() for m in re.finditer(r"\[\d+\]\.?(?=\s+\S)", text)]
+    parts = [text[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True) if text[a:b].strip()]
+    kept = []
+    for i, part in enumerate(parts):
+        key = " ".join(re.sub(r"\[\d+\]", " ", part).lower().strip(" .").split())
+        if i > 0 and key in said:
+            continue
+        said.add(key)
+        kept.append(part)
+    return " ".join(kept)
 
 
 def _renumber(c: Citation, n: int) -> Citation:

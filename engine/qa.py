@@ -27,11 +27,15 @@ from core.interfaces import ChatModel, GraphStore
 from core.types import Answer, SearchResult
 from core.validation import check_question
 from engine.answer import OfflineAnswerer
+from engine.answer_result import note_ignored
+from engine.compare import Comparer
+from engine.compute.route import ComputeRoute
 from engine.graph_route import GraphContext, merge_graph_answer, two_hop_answer
 from engine.ingest import BuildReport, build_index
 from engine.llm import make_chat
 from engine.llm_answer import LLMAnswerer
 from engine.merge import merge_answers
+from engine.open_answer import OpenAnswerer
 from engine.store import Snapshot
 from engine.stores import open_store
 from retrieval.question import analyze, split_question
@@ -39,6 +43,8 @@ from retrieval.search import Retriever
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
+OPEN_TYPES = frozenset({"open", "reason"})  # answered point by point (engine.open_answer)
+OPEN_SEARCH_K = 12  # passages searched for an open answer: its points come from every relevant section
 
 
 class QA:
@@ -50,6 +56,9 @@ class QA:
         self.index = snapshot.index
         self.retriever = Retriever(self.index, settings)
         self.offline = OfflineAnswerer(self.index, settings)
+        self.route = ComputeRoute(self.index, snapshot.graph, self.retriever.quarantine)  # computed and yes/no
+        self.opener = OpenAnswerer(self.index, self.offline.ranker, settings, snapshot.graph, self.retriever.quarantine.chunks)
+        self.comparer = Comparer(self.index, self.retriever, self.opener.outline, settings, snapshot.graph)
         self.llm: LLMAnswerer | None = None
         self._lock = threading.Lock()
         self.store = open_store(settings)
@@ -139,7 +148,8 @@ class QA:
         with self._lock:
             llm = self.llm
             self.snapshot, self.index = fresh.snapshot, fresh.index
-            self.retriever, self.offline = fresh.retriever, fresh.offline
+            self.retriever, self.offline, self.route = fresh.retriever, fresh.offline, fresh.route
+            self.opener, self.comparer = fresh.opener, fresh.comparer
             self._generation = fresh._generation
             if llm is not None:  # keep an attached LLM across index generations
                 self.attach_llm(llm.chat, llm.settings)
@@ -158,8 +168,18 @@ class QA:
         t0 = time.perf_counter()
         q = self.check_question(question)
         self.refresh()
-        parts = split_question(q)
         ctx = self._graph_context(use_graph)
+        # -- computed and yes/no answers (engine.compute): before the passages, or as their fallback
+        first, fallback = self.route.first(q, lambda s: self.retriever.search(s, k=k)) if ctx else (None, None)
+        if first is not None:
+            first.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            return first
+        # --
+        shaped = self._ask_shaped(q, k, ctx)
+        if shaped is not None:
+            shaped.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            return self._note_graph(shaped, use_graph)
+        parts = split_question(q)
         if len(parts) > 1 and ctx is not None:  # the graph may combine the parts itself (two hops)
             whole = two_hop_answer(ctx, self.retriever.search(q, k=k))
             if whole is not None:
@@ -171,6 +191,7 @@ class QA:
             answer.passages = answer.passages[: k or self.settings.top_k]
         else:
             answer = self._ask_one(q, k, ctx)
+        answer = self.route.fallback(answer, fallback)  # computed from stated figures when passages abstain
         answer.timings_ms["total"] = (time.perf_counter() - t0) * 1000
         return self._note_graph(answer, use_graph)
 
@@ -181,8 +202,23 @@ class QA:
         :class:`~core.errors.QuestionError`, before yielding anything.
         """
         t0 = time.perf_counter()
-        result = self.search(question, k=k)
-        offline = self._with_graph(self.offline.answer(result), result, self._graph_context(None))
+        q = self.check_question(question)
+        self.refresh()
+        ctx = self._graph_context(None)
+        first, fallback = self.route.first(q, lambda s: self.retriever.search(s, k=k)) if ctx else (None, None)
+        if first is not None:  # a computed or yes/no answer (engine.compute) is final: no LLM rewrite
+            first.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            yield first.text
+            yield first
+            return
+        shaped = self._ask_shaped(q, k, ctx)
+        if shaped is not None:  # points and tables are built offline, then shown whole
+            shaped.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+            yield shaped.text
+            yield self._note_graph(shaped, None)
+            return
+        result = self.search(q, k=k)
+        offline = self.route.fallback(self._with_graph(self.offline.answer(result), result, ctx), fallback)
         llm = self.llm
         final: Answer | None = None
         if llm is None:
@@ -196,7 +232,7 @@ class QA:
                     yield item
         assert final is not None
         final.timings_ms["total"] = (time.perf_counter() - t0) * 1000
-        yield self._note_graph(_note_ignored(final, result), None)
+        yield self._note_graph(note_ignored(final, result), None)
 
     def _ask_one(self, q: str, k: int | None, ctx: GraphContext | None) -> Answer:
         t0 = time.perf_counter()
@@ -209,7 +245,7 @@ class QA:
             answer = llm.answer(result, draft=answer)
         answer.timings_ms["search"] = (t1 - t0) * 1000
         answer.timings_ms["answer"] = (time.perf_counter() - t1) * 1000
-        return _note_ignored(answer, result)
+        return note_ignored(answer, result)
 
     def _note_graph(self, answer: Answer, use_graph: bool | None) -> Answer:
         """Say so in the answer when the graph should have been used but is unreadable."""
@@ -217,6 +253,34 @@ class QA:
         if on and self.snapshot.graph_error and self.snapshot.graph_error not in answer.notes:
             answer.notes.append(self.snapshot.graph_error)
         return answer
+
+    # ---- open answers and comparisons (issue 11) ----------------------------------------------------
+
+    def _ask_shaped(self, q: str, k: int | None, ctx: GraphContext | None) -> Answer | None:
+        """A point-by-point answer to an open question, a table for a comparison (``None`` for every
+        other kind of question, and for a comparison whose two items cannot be told apart).
+
+        Open answers are built offline even with an LLM attached: every point is a quoted,
+        cited clause, which an LLM rewrite would lose. A comparison's quantity cells are
+        sub-answers, so they go through the LLM when one is attached.
+        """
+        kind = analyze(q).answer_type
+        if kind == "comparison":
+            return self.comparer.answer(q, k, lambda sub: self._ask_one(sub, k, ctx))
+        if kind not in OPEN_TYPES or len(split_question(q)) > 1:
+            return None
+        t0 = time.perf_counter()
+        top = k or self.settings.top_k
+        qv = self.retriever.embed(q) if self.settings.use_dense or self.settings.use_rescoring else None
+        result = self.retriever.search(q, k=max(top, OPEN_SEARCH_K), vector=qv)
+        t1 = time.perf_counter()
+        answer = self.opener.answer(result, qv if self.settings.use_dense else None)
+        answer.passages = answer.passages[:top]
+        answer.timings_ms["search"] = (t1 - t0) * 1000
+        answer.timings_ms["answer"] = (time.perf_counter() - t1) * 1000
+        if self.llm is not None:
+            answer.notes.append("open answer built offline (quoted points); the LLM is not used for it")
+        return note_ignored(answer, result)
 
     def _graph_context(self, use_graph: bool | None) -> GraphContext | None:
         on = self.settings.use_graph if use_graph is None else use_graph
@@ -226,14 +290,6 @@ class QA:
     @staticmethod
     def _with_graph(answer: Answer, result: SearchResult, ctx: GraphContext | None) -> Answer:
         return answer if ctx is None else merge_graph_answer(ctx, answer, result)
-
-
-def _note_ignored(answer: Answer, result: SearchResult) -> Answer:
-    """Say which documents had top passages skipped for addressing a model (never silently)."""
-    if result.ignored:
-        answer.notes.append("ignored passages with instruction-like text (not used as evidence) in: "
-                            + ", ".join(result.ignored))
-    return answer
 
 
 def open_qa(settings: Settings, progress: bool = False, say: Say | None = None) -> QA:

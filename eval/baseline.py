@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings, set_offline_env
-from core.types import Answer, Citation
+from core.types import Answer, Citation, Point
 from core.values import find_values
 from eval.bench_common import dir_bytes
 from retrieval.embedding import model_path
@@ -143,6 +143,34 @@ class BaselineSystem:
             route="passages", answer_type=qa.answer_type,
             timings_ms={"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000},
             mode="baseline",
+        )
+
+
+    def answer_open(self, question: str, sentences_per_node: int = 1) -> Answer:
+        """The baseline's answer to an open or comparative question: the first sentence of each of the
+        top ``top_k`` retrieved nodes, each cited (no ranking, no dedup, no table)."""
+        t0 = time.perf_counter()
+        nodes = self._nodes(question, self.top_k)
+        cites: list[Citation] = []
+        points: list[Point] = []
+        for n in nodes:
+            node = n.node
+            start = node.start_char_idx
+            if start is None:
+                continue
+            did = node.metadata["doc"]
+            raw = self._docs[did]
+            body = raw[start : node.end_char_idx]
+            for s, e in sentences(body)[:sentences_per_node]:
+                a, b = start + s, start + e
+                c = Citation(n=len(cites) + 1, doc=did, title=did, section="", start=a, end=b, text=raw[a:b])
+                cites.append(c)
+                points.append(Point(" ".join(raw[a:b].split()), [c.n]))
+        text = "\n".join(f"- {p.text} [{p.citations[0]}]" for p in points) or "No passage retrieved."
+        ms = (time.perf_counter() - t0) * 1000
+        return Answer(
+            question=question, text=text, citations=cites, abstained=False, route="passages",
+            answer_type=analyze(question).answer_type, timings_ms={"total": ms}, mode="baseline", points=points,
         )
 
 

@@ -118,11 +118,37 @@ def register(app: typer.Typer) -> None:
         r = run_perf(factors, with_filings, _check_bench(bench_dir) if with_filings else None, work_dir, out_dir=out,
                      say=progress("kgqa bench", quiet), n_filings=filings, seed=seed)
         m = r["main"]["kgqa"]
+        shapes = m["warm"].get("shapes_ms", {})
+        extra = "".join(f", warm {k} p50 {v['p50']:.1f} ms" for k, v in shapes.items() if v.get("p50") is not None)
         print(f"perf ({r['wall_s']:.0f} s): cold ask {m['cold']['median_s']:.2f} s, warm answer p50 "
-              f"{m['warm']['answer_ms']['p50']:.1f} ms; report: {Path(out or 'eval/reports') / 'perf.md'}")
+              f"{m['warm']['answer_ms']['p50']:.1f} ms{extra}; report: {Path(out or 'eval/reports') / 'perf.md'}")
 
     _store_commands(bench)
+    _trees_command(bench)
     app.add_typer(bench, name="bench")
+
+
+def _trees_command(bench: typer.Typer) -> None:
+    """``bench trees``: two checkouts of kgqa measured side by side (a refactor's before/after)."""
+
+    @bench.command("trees")
+    def trees(
+        before: Annotated[Path, typer.Option("--before", exists=True, file_okay=False,
+                                             help="The other checkout (e.g. `git worktree add /tmp/old <commit>`).")],
+        after: Annotated[Path | None, typer.Option("--after", exists=True, file_okay=False,
+                                                   help="Checkout to compare (default: this repo).")] = None,
+        ingests: Annotated[int, typer.Option("--ingests", min=1, help="Fresh ingests per tree (median).")] = 2,
+        out: OutOpt = None,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """Speed and answers of two checkouts in one interleaved run: --help, ingest, cold/warm ask, gold diff."""
+        from eval.bench_trees import run_trees
+
+        r = run_trees(before, after, ingests, out, progress("kgqa bench", quiet))
+        a, b = r["rows"]["after"], r["rows"]["before"]
+        print(f"trees: warm p50 {b['warm_p50_ms']:.1f} -> {a['warm_p50_ms']:.1f} ms, cold ask {b['cold_ask_s']:.2f} -> "
+              f"{a['cold_ask_s']:.2f} s, {len(r['answer_differences'])} answer differences of {r['questions']}; "
+              f"report: {Path(out or 'eval/reports') / 'trees.md'}")
 
 
 def _store_commands(bench: typer.Typer) -> None:

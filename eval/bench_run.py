@@ -138,7 +138,7 @@ def run_system(system: BenchSystem, questions: Sequence[BenchQuestion], say: Say
             t_ans.append((time.perf_counter() - t2) * 1000)
             sc = scoring.score(q.answer, ans.text, ans.abstained, ans.value)
             rec.update({"kind": sc.kind, "correct": sc.correct, "detail": sc.detail, "abstained": ans.abstained,
-                        "value": ans.value,
+                        "value": ans.value, "answer_type": ans.answer_type,
                         "answer": " ".join(ans.text.split())[:300], "gold": " ".join(q.answer.split())[:300]})
         records.append(rec)
         if i % 25 == 0 or i == len(questions):

@@ -28,6 +28,8 @@ from engine.ingest import build_index
 from engine.qa import QA
 from eval import metrics as M
 from eval.baseline import BaselineSystem
+from eval.open_eval import doc_for, run_shapes
+from eval.open_metrics import displayed_sentences, repeated_sentences
 from kg.evaluate import score_graph
 
 GOLD_QA = ROOT / "eval" / "gold" / "qa.jsonl"
@@ -91,6 +93,10 @@ class KgqaSystem:
     def answer(self, question: str) -> Answer:
         return self.qa.ask(question)
 
+    def answer_open(self, question: str) -> Answer:
+        """Open questions and comparisons go through the same ``QA.ask`` (it shapes the answer)."""
+        return self.qa.ask(question)
+
     def retrieve(self, question: str, k: int) -> list[tuple[str, int, int]]:
         out = []
         for p in self.qa.search(question, k=k).passages:
@@ -101,14 +107,6 @@ class KgqaSystem:
 
 
 # ---- gold evidence ----------------------------------------------------------------------------------
-
-
-def doc_for(gold_doc: str, docs: dict[str, str]) -> str | None:
-    """The indexed document a gold ``doc`` names (exact id, else the one whose path ends with it)."""
-    if gold_doc in docs:
-        return gold_doc
-    hits = [d for d in docs if d.endswith("/" + gold_doc) or Path(d).name == Path(gold_doc).name]
-    return hits[0] if len(hits) == 1 else None
 
 
 def resolve_evidence(q: GoldQuestion, docs: dict[str, str]) -> tuple[Evidence, list[str]]:
@@ -138,6 +136,7 @@ def evaluate_question(system: System, q: GoldQuestion, evidence: Evidence, k_max
         "abstained": bool(ans.abstained), "detected_type": ans.answer_type, "route": ans.route,
         "latency_ms": round(latency, 2),
         "citations": [{"n": c.n, "doc": c.doc, "start": c.start, "end": c.end} for c in ans.citations],
+        "repeated": repeated_sentences(displayed_sentences(ans)),  # sentences said twice in one answer
     }
     faith, checks = M.faithfulness(ans.text, ans.citations) if not ans.abstained else (None, [])
     rec["faithfulness"] = faith
@@ -198,7 +197,7 @@ def _failure(q: GoldQuestion, ans: Answer, score: M.AnswerScore, rec: dict[str, 
     return f"{score.detail}{typ}; {where}"
 
 
-_TYPE_FAMILY = {"range": {"range", "percentage", "amount", "multiple", "duration"}}
+_TYPE_FAMILY = {"range": {"range", "percentage", "amount", "multiple", "duration"}, "reason": {"open"}}
 
 
 def _type_ok(gold: str, detected: str) -> bool:
@@ -233,6 +232,8 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "passage_chars": M.mean(r["passage_chars"] for r in ans),
         "latency_p50_ms": M.percentile(lat, 50),
         "latency_p95_ms": M.percentile(lat, 95),
+        "repeated_per_answer": M.mean(r.get("repeated") for r in records),
+        "answers_with_repeats": sum(bool(r.get("repeated")) for r in records),
     }
     for k in KS:
         out[f"recall@{k}"] = M.mean(r[f"recall@{k}"] for r in ans)
@@ -352,8 +353,11 @@ def evaluate(
     graph: bool = False,
     sweep: Sequence[int] = (),
     say: Say | None = None,
+    shapes: tuple[Sequence[Any], Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
-    """The full report: kgqa, its ablations, the llama-index baseline, the graph and a chunk sweep."""
+    """The full report: kgqa, its ablations, the llama-index baseline, the graph and a chunk sweep;
+    with ``shapes`` (open and comparison gold, :mod:`eval.open_eval`) also point coverage, cell
+    accuracy and redundancy, for kgqa and the baseline."""
     say = say or (lambda _m: None)
     say(f"kgqa: {len(questions)} gold questions")
     main = run_gold(KgqaSystem(qa), questions, say)
@@ -366,6 +370,9 @@ def evaluate(
         "questions": len(questions),
         "kgqa": main,
     }
+    if shapes is not None:
+        say(f"kgqa: {len(shapes[0])} open questions, {len(shapes[1])} comparisons")
+        report["shapes"] = {"kgqa": run_shapes(KgqaSystem(qa), shapes[0], shapes[1], say)}
     if ablations:
         report["ablations"] = run_ablations(qa, questions, main, say)
     if baseline:
@@ -377,6 +384,8 @@ def evaluate(
         report["baseline"] = run
         report["comparison"] = compare(main["summary"], run["summary"])
         report["baseline_flips"] = flips(run["records"], main["records"])
+        if shapes is not None:
+            report["shapes"]["baseline"] = run_shapes(base, shapes[0], shapes[1], say)
     if graph:
         say("graph: scoring the knowledge graph against eval/gold/graph.json")
         report["graph"] = graph_scores(qa)

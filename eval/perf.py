@@ -33,6 +33,7 @@ from eval.bench_common import REPORTS, Say, bench_dir, work_dir
 from eval.bench_report import write_outputs
 from eval.financebench_data import filings_question_texts, filings_selection
 from eval.gold_eval import GOLD_QA, load_gold
+from eval.open_eval import load_compare, load_open
 from eval.perf_probe import COLD_RUNS, RESULT
 from eval.perf_report import perf_markdown
 
@@ -74,6 +75,11 @@ def replicate(src: Path, dest: Path, times: int) -> dict[str, Any]:
 def gold_questions(limit: int | None = None) -> list[str]:
     """The gold question texts (the queries of the replicated corpus)."""
     return [q.question for q in load_gold(GOLD_QA)][:limit]
+
+
+def shape_questions() -> dict[str, list[str]]:
+    """The open and comparison gold questions, timed apart from the factoid ones."""
+    return {"open": [g.question for g in load_open()], "compare": [g.question for g in load_compare()]}
 
 
 # ---- the driver -----------------------------------------------------------------------------------
@@ -126,18 +132,21 @@ def cold_baseline(persist: Path, paths: list[str], question: str, runs: int = CO
 
 
 def measure_point(label: str, paths: list[str], questions: list[str], wd: Path, say: Say, fresh: bool = True,
-                  index: Path | None = None, baseline: bool = True) -> dict[str, Any]:
-    """Ingest + warm queries for kgqa and the baseline on one corpus."""
+                  index: Path | None = None, baseline: bool = True,
+                  shapes: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Ingest + warm queries for kgqa and the baseline on one corpus (``shapes``: open and comparison
+    questions, timed apart)."""
     index = index or wd / "index"
     say(f"{label}: kgqa ingest")
     ing, ing_wall = worker("kgqa-ingest", {"paths": paths, "index": str(index), "fresh": fresh})
     say(f"{label}: kgqa ingest {ing['timings_s'].get('total', 0):.1f}s ({ing['chunks']} chunks); warm queries")
-    warm, _ = worker("kgqa-warm", {"index": str(index), "questions": questions})
+    warm, _ = worker("kgqa-warm", {"index": str(index), "questions": questions, "shapes": shapes or {}})
     point: dict[str, Any] = {"label": label, "index": str(index),
                              "kgqa": {"ingest": ing, "ingest_process_s": ing_wall, "warm": warm}}
     if baseline:
         say(f"{label}: baseline build + warm queries")
-        bl, bl_wall = worker("baseline", {"paths": paths, "persist": str(wd / "baseline"), "questions": questions})
+        bl, bl_wall = worker("baseline", {"paths": paths, "persist": str(wd / "baseline"), "questions": questions,
+                                          "shapes": shapes or {}})
         bl["process_s"] = bl_wall
         point["baseline"] = bl
     return point
@@ -155,12 +164,13 @@ def run_perf(
     corpus = Path(corpus or Settings.load().corpus_dir)
     wd = work_dir(work) / "perf"
     questions = gold_questions()
+    shapes = shape_questions()
     series = []
     main_point: dict[str, Any] | None = None
     for n in scales:
         pdir = wd / f"x{n}"
         info = replicate(corpus, pdir / "corpus", n)
-        point = measure_point(f"{n}x", [str(pdir / "corpus")], questions, pdir, say)
+        point = measure_point(f"{n}x", [str(pdir / "corpus")], questions, pdir, say, shapes=shapes)
         point.update({"scale": n, **info})
         if main_point is None:
             say(f"{n}x: cold runs ({COLD_RUNS} each)")

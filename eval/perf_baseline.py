@@ -14,7 +14,7 @@ from typing import Any
 from core.config import Settings, set_offline_env
 from eval.baseline import BaselineSystem, embedding, use_embedding
 from eval.bench_common import dir_bytes
-from eval.perf_probe import WARMUP, Worker, latency_stats, peak_rss_mb, serve
+from eval.perf_probe import WARMUP, Worker, latency_stats, peak_rss_mb, serve, time_answers
 from retrieval.documents import load_documents
 
 
@@ -46,9 +46,10 @@ def w_baseline(a: dict[str, Any]) -> dict[str, Any]:
         t3 = time.perf_counter()
         t_ret.append((t2 - t1) * 1000)
         t_ans.append((t3 - t2) * 1000)
+    shapes = {kind: time_answers(bl.answer_open, qs) for kind, qs in a.get("shapes", {}).items()}
     return {"documents": len(docs), "nodes": bl.n_nodes, "load_s": load_s, "build_s": build_s,
             "index_bytes": dir_bytes(persist), "retrieve_ms": latency_stats(t_ret), "answer_ms": latency_stats(t_ans),
-            "peak_rss_mb": peak_rss_mb(), "config": bl.config()}
+            "peak_rss_mb": peak_rss_mb(), "config": bl.config(), "shapes_ms": shapes}
 
 
 def w_baseline_cold(a: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from engine.qa import QA
 from eval.bench_common import kgqa_settings
 from eval.bench_run import kgqa_ingest
-from eval.perf_probe import WARMUP, Worker, latency_stats, peak_rss_mb, serve
+from eval.perf_probe import WARMUP, Worker, latency_stats, peak_rss_mb, serve, time_answers
 
 
 def w_kgqa_ingest(a: dict[str, Any]) -> dict[str, Any]:
@@ -20,7 +20,8 @@ def w_kgqa_ingest(a: dict[str, Any]) -> dict[str, Any]:
 
 
 def w_kgqa_warm(a: dict[str, Any]) -> dict[str, Any]:
-    """Load the index, ask :data:`WARMUP` questions, then time ``qa.search`` and ``qa.ask`` on each question."""
+    """Load the index, ask :data:`WARMUP` questions, then time ``qa.search`` and ``qa.ask`` on each question;
+    ``a["shapes"]`` (open and comparison questions by kind) are timed apart, as ``shapes_ms``."""
     t0 = time.perf_counter()
     qa = QA.load(Path(a["index"]), kgqa_settings(Path(a["index"]), use_graph=a.get("use_graph", True)))
     load_s = time.perf_counter() - t0
@@ -37,8 +38,9 @@ def w_kgqa_warm(a: dict[str, Any]) -> dict[str, Any]:
         t_search.append((t2 - t1) * 1000)
         t_ask.append((t3 - t2) * 1000)
         abstained += ans.abstained
+    shapes = {kind: time_answers(qa.ask, qs) for kind, qs in a.get("shapes", {}).items()}
     return {"load_s": load_s, "retrieve_ms": latency_stats(t_search), "answer_ms": latency_stats(t_ask),
-            "abstained": abstained, "peak_rss_mb": peak_rss_mb()}
+            "abstained": abstained, "peak_rss_mb": peak_rss_mb(), "shapes_ms": shapes}
 
 
 WORKERS: dict[str, Worker] = {"kgqa-ingest": w_kgqa_ingest, "kgqa-warm": w_kgqa_warm}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -45,3 +46,13 @@ def serve(workers: dict[str, Worker], argv: Sequence[str] | None = None) -> None
     set_offline_env()
     out = workers[argv[0]](json.loads(argv[1]))
     print(RESULT + json.dumps(out, default=str), flush=True)
+
+
+def time_answers(answer: Callable[[str], object], questions: Sequence[str]) -> dict[str, float | None]:
+    """:func:`latency_stats` of ``answer(q)`` over ``questions`` (wall ms each)."""
+    times = []
+    for q in questions:
+        t = time.perf_counter()
+        answer(q)
+        times.append((time.perf_counter() - t) * 1000)
+    return latency_stats(times)

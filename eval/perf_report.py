@@ -18,6 +18,19 @@ def _mb(b: float | None) -> str:
     return "–" if b is None else f"{b / 1e6:.2f}"
 
 
+def _shape_rows(k: dict[str, Any], b: dict[str, Any]) -> list[list[str]]:
+    """Warm latency rows of the open and comparison gold questions (kgqa, baseline)."""
+    rows = []
+    for key, name in (("open", "open question"), ("compare", "comparison")):
+        ks, bs = k.get("shapes_ms", {}).get(key), b.get("shapes_ms", {}).get(key)
+        if not ks:
+            continue
+        for p in ("p50", "p95"):
+            bv = bs[p] if bs else None
+            rows.append([f"warm {name} answer {p} ms ({ks['n']} gold)", fnum(ks[p], 1), fnum(bv, 1), _ratio(ks[p], bv)])
+    return rows
+
+
 def perf_markdown(r: dict[str, Any], pngs: Sequence[Path] = ()) -> str:
     """The report of a :func:`eval.perf.run_perf` run, with its plots."""
     m = r["main"]
@@ -54,6 +67,7 @@ def _main_section(m: dict[str, Any]) -> list[str]:
                _ratio(k["warm"]["retrieve_ms"][p], b["retrieve_ms"][p])] for p in ("p50", "p95", "p99")],
             *[[f"warm full answer {p} ms", fnum(k["warm"]["answer_ms"][p], 1), fnum(b["answer_ms"][p], 1),
                _ratio(k["warm"]["answer_ms"][p], b["answer_ms"][p])] for p in ("p50", "p95", "p99")],
+            *_shape_rows(k["warm"], b),
             ["peak RSS MB, ingest", f"{ing['peak_rss_mb']:.0f}", f"{b['peak_rss_mb']:.0f} (build + queries)",
              _ratio(ing["peak_rss_mb"], b["peak_rss_mb"])],
             ["peak RSS MB, warm queries", f"{k['warm']['peak_rss_mb']:.0f}", f"{b['peak_rss_mb']:.0f} (build + queries)",

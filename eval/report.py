@@ -9,7 +9,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from eval.computed_eval import markdown as computed_markdown
+from eval.computed_eval import print_computed
 from eval.gold_eval import KS
+from eval.open_report import LEGEND as SHAPES_LEGEND
+from eval.open_report import SECTION_ROWS, shape_failures, shape_rows
 
 # (key, column title) of the answer and retrieval tables
 ANSWER_COLS = (
@@ -85,6 +89,14 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
     con.print(table("kgqa: retrieval (answerable questions)", RETRIEVAL_COLS,
                     [(label, s) for label, s in rows if s.get("answerable")]))
     con.print(f"[dim]{LEGEND}[/]")
+    if report.get("shapes"):
+        t = Table(title="open questions and comparisons (same run)", title_justify="left", header_style="bold")
+        for c in ("figure", "kgqa", "baseline"):
+            t.add_column(c, justify="right" if c != "figure" else "left")
+        for label, k, b in shape_rows(report):
+            t.add_row(label, k, b, style="bold" if label in SECTION_ROWS else None)
+        con.print(t)
+        con.print(f"[dim]{SHAPES_LEGEND}[/]")
     if report.get("ablations"):
         t = Table(title="ablations (same index, one stage off)", title_justify="left", header_style="bold")
         for c in ("run", "acc", "acc*", "cite P", "cite R", "abst P", "abst R", "R@1", "R@5", "MRR", "p50 ms",
@@ -123,10 +135,14 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
         con.print("[bold]knowledge graph vs eval/gold/graph.json[/]")
         for line in graph_lines(report["graph"]):
             con.print(f"  {line}")
+    if report.get("computed_gold"):
+        print_computed(con, report["computed_gold"])
     fails = [r for r in report["kgqa"]["records"] if r["failure"]]
     con.print(f"\n[bold]{len(fails)} failing questions[/]")
     for r in fails:
         con.print(f"  {r['id']} [dim]({r['category']}/{r['type']})[/] {r['failure']}", soft_wrap=True)
+    for line in shape_failures(report):
+        con.print(f"  {line}", soft_wrap=True)
     for w in report["kgqa"].get("warnings", []):
         con.print(f"[yellow]warning: {w}[/]")
 
@@ -195,6 +211,12 @@ def to_markdown(report: dict[str, Any]) -> str:
     out.append(_md_table(["group", *(n for _, n in RETRIEVAL_COLS)],
                          [[label, *(fmt(s.get(k), k) for k, _ in RETRIEVAL_COLS)] for label, s in rows
                           if s.get("answerable")]))
+    if report.get("shapes"):
+        out += ["", "## Open questions and comparisons", "", SHAPES_LEGEND, ""]
+        out.append(_md_table(["figure", "kgqa", "baseline"], [list(r) for r in shape_rows(report)]))
+        misses = shape_failures(report)
+        if misses:
+            out += ["", *(f"- {m}" for m in misses)]
     if report.get("ablations"):
         out += ["", "## Ablations", "", "Same index, one stage switched off in the settings.", ""]
         hdr = ["run", "acc", "acc*", "cite P", "cite R", "abst P", "abst R", "R@1", "R@5", "MRR", "p50 ms",
@@ -224,6 +246,8 @@ def to_markdown(report: dict[str, Any]) -> str:
                 "citation_precision")
         out += ["", "## Chunk size sweep", ""]
         out.append(_md_table(list(cols), [[fmt(r.get(c), c) for c in cols] for r in report["chunk_sweep"]]))
+    if report.get("computed_gold"):  # computed and yes/no questions (eval.computed_eval)
+        out += ["", computed_markdown(report["computed_gold"]).rstrip()]
     if report.get("graph"):
         out += ["", "## Knowledge graph", "", "Scored by `kg.evaluate.score_graph` against eval/gold/graph.json.", "",
                 *(f"- {x}" for x in graph_lines(report["graph"])), "", "<details><summary>details</summary>", "",

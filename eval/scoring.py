@@ -13,9 +13,11 @@ each gold answer into one *kind* and applies that kind's rule:
              never read as quantities.
 ``number``   gold's first sentence holds a number (years aside): correct iff the
              prediction's *main* value (its first number, or ``Answer.value``) equals one
-             of the gold's numbers within 1% relative (or half the gold's last printed decimal),
-             allowing a thousand/million/billion rescaling or a percent/fraction switch,
-             signs ignored (filings print negatives in parentheses).
+             of the gold's numbers within 1% relative (or half the gold's last printed
+             decimal, trailing zeros not counted: "$0.40" is 0.4), allowing a
+             thousand/million/billion rescaling or a percent/fraction switch, signs ignored
+             (filings print negatives in parentheses); or, when the gold states a change
+             "from A to B", the change itself (B - A, or (B - A) / A in percent).
 ``name``     a short answer (at most six words, no number): correct iff every part
              (split on ``&``, ``,``, `` and ``) appears in the prediction, compared with
              case, spaces and punctuation removed ("AdamSmith" == "Adam Smith").
@@ -122,7 +124,30 @@ def number_items(text: str, skip_years: bool = True) -> list[tuple[float, int]]:
         v = float(n.replace(",", ""))
         if sc:
             v *= _SCALE[sc]
-        out.append((v, len(n.split(".")[1]) if "." in n else 0))
+        # trailing zeros are formatting, not precision: "$1577.00" and "$0.40" are 1577 and 0.4
+        out.append((v, len(n.split(".")[1].rstrip("0")) if "." in n else 0))
+    return out
+
+
+_FROM_TO = re.compile(r"\bfrom\s+(?P<a>[^,;]*?\d[^,;]*?)\s+to\s+(?P<b>[^,;]*?\d[^,;]*?)(?=[,;.]\s|[,;]|\.?$|\s+(?:in|by|between|for|as)\b)",
+                      re.I)
+
+
+def stated_changes(text: str) -> list[tuple[float, int]]:
+    """The change a gold sentence states as "from A to B": ``B - A`` and, in percent, ``(B - A) / A``.
+
+    >>> [round(v, 3) for v, _ in stated_changes("The rate dropped from 24.6% in FY 2021 to 21.6% in FY 2022.")]
+    [3.0, 12.195]
+    """
+    out: list[tuple[float, int]] = []
+    for m in _FROM_TO.finditer(text):
+        a, b = number_items(m.group("a")), number_items(m.group("b"))
+        if len(a) != 1 or len(b) != 1:
+            continue
+        (va, da), (vb, db) = a[0], b[0]
+        out.append((abs(vb - va), max(da, db)))
+        if va:
+            out.append((abs(vb - va) / abs(va) * 100, 1))
     return out
 
 
@@ -218,6 +243,9 @@ def score(gold: str, predicted: str, abstained: bool = False, value: str | None 
         for gv, dec in gold_items:
             if same_value(got, gv, dec):
                 return Score(kind, True, f"{got:g} matches {gv:g}")
+        for gv, dec in stated_changes(first_sentence(g)):  # the gold states a change "from A to B"
+            if same_value(got, gv, dec):
+                return Score(kind, True, f"{got:g} matches the stated change {gv:g}")
         return Score(kind, False, f"{got:g} not in {[f'{x:g}' for x, _ in gold_items]}")
     if kind == "name":
         parts = [x for x in re.split(r"\s*(?:&|,|\band\b|/)\s*", g) if _squash(x)]

@@ -21,6 +21,7 @@ from core.types import Document, Unit
 from kg.extract import EXTRACT_VERSION, RuleExtractor
 from kg.llm_extract import LLMExtractor
 from kg.resolve import resolve
+from kg.statements import StatementExtractor
 from kg.store import NetworkXGraphStore
 
 log = logging.getLogger(__name__)
@@ -30,15 +31,15 @@ GRAPH_FILE = "graph.json"
 LLM_DEADLINE_S = 600.0  # bounds all LLM extraction calls of one build
 
 
-def _cache_path(root: Path, sha: str) -> Path:
-    return root / CACHE_DIR / f"{sha}.json"
+def _cache_path(root: Path, sha: str, tag: str = "") -> Path:
+    return root / CACHE_DIR / f"{sha}{'.' + tag if tag else ''}.json"
 
 
-def _read_cache(root: Path | None, doc: Document, version: str) -> Extraction | None:
+def _read_cache(root: Path | None, doc: Document, version: str, tag: str = "") -> Extraction | None:
     """The cached extraction of ``doc`` under ``root`` if it was made by extractor ``version``."""
     if root is None:
         return None
-    p = _cache_path(Path(root), doc.sha256)
+    p = _cache_path(Path(root), doc.sha256, tag)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -63,10 +64,10 @@ def _write_json(path: Path, obj: Any) -> None:
 
 def extract_all(
     docs: list[Document], units: list[Unit], previous: Path | None = None, unchanged: set[str] | None = None,
-    cache_dir: Path | None = None, extractor: Extractor | None = None,
+    cache_dir: Path | None = None, extractor: Extractor | None = None, tag: str = "",
 ) -> tuple[list[Extraction], int]:
     """Extraction results for every document (by ``extractor``, the rule-based one by default),
-    and how many came from the cache."""
+    and how many came from the cache (``tag`` names the extractor's own cache files)."""
     extractor = extractor or RuleExtractor()
     unchanged = unchanged or set()
     by_doc: dict[str, list[Unit]] = {}
@@ -75,13 +76,13 @@ def extract_all(
     out = []
     reused = 0
     for d in docs:
-        data = _read_cache(previous, d, extractor.version) if d.id in unchanged else None
+        data = _read_cache(previous, d, extractor.version, tag) if d.id in unchanged else None
         if data is None:
             data = extractor.extract(d, by_doc.get(d.id, []))
         else:
             reused += 1
         if cache_dir is not None:
-            _write_json(_cache_path(cache_dir, d.sha256), data)
+            _write_json(_cache_path(cache_dir, d.sha256, tag), data)
         out.append(data)
     return out, reused
 
@@ -107,6 +108,9 @@ def build_store(docs: list[Document], units: list[Unit], previous: Path | None =
     proposes extra facts when ``settings.llm_extract`` is on (verified by :mod:`kg.llm_extract`).
     """
     extractions, reused = extract_all(docs, units, previous, unchanged, cache_dir, extractor)
+    # statement tables (income statement, balance sheet, cash flows) as typed facts, cached apart
+    tables, _ = extract_all(docs, units, previous, unchanged, cache_dir, StatementExtractor(), tag="statements")
+    extractions += tables
     if settings is not None and settings.llm_extract and chat is not None:
         llm = LLMExtractor(chat, deadline_s=LLM_DEADLINE_S)
         extra, llm_stats = _llm_extractions(docs, units, previous, unchanged or set(), cache_dir, llm)
@@ -115,14 +119,15 @@ def build_store(docs: list[Document], units: list[Unit], previous: Path | None =
             stats["llm_extract"] = llm_stats
     entities, facts = resolve(extractions)
     facts = [f for f in facts if f.evidence]
-    store = NetworkXGraphStore.from_records(entities, facts, {"documents": len(docs), "extract_version": EXTRACT_VERSION})
+    meta = {"documents": len(docs), "extract_version": EXTRACT_VERSION, "statement_version": StatementExtractor.version}
+    store = NetworkXGraphStore.from_records(entities, facts, meta)
     return store, reused
 
 
 def graph_is_stale(store: GraphStore) -> bool:
     """Whether ``store`` was built by an older extractor (an up-to-date index keeps its old graph:
     ``kgqa ingest`` skips unchanged files, so new extraction rules need ``--rebuild``)."""
-    return store.meta.get("extract_version") != EXTRACT_VERSION
+    return store.meta.get("extract_version") != EXTRACT_VERSION or store.meta.get("statement_version") != StatementExtractor.version
 
 
 def build_graph(

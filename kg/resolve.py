@@ -183,7 +183,10 @@ def _merge_spellings(ms: _Mentions) -> None:
         long_keys = [k for k in ks if len(k) >= 8]
         for i, a in enumerate(long_keys):
             for b in long_keys[i + 1 :]:
-                if uf.find(a) != uf.find(b) and difflib.SequenceMatcher(None, a, b).ratio() >= 0.93:
+                if 2 * min(len(a), len(b)) < 0.93 * (len(a) + len(b)):
+                    continue  # the ratio cannot reach 0.93 (an upper bound from the lengths alone)
+                sm = difflib.SequenceMatcher(None, a, b)
+                if uf.find(a) != uf.find(b) and sm.quick_ratio() >= 0.93 and sm.ratio() >= 0.93:
                     uf.union(a, b)
 
 

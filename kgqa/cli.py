@@ -151,7 +151,12 @@ def _print_answer(answer: Any) -> None:
         return rich_escape(_shown(text))
 
     style = "yellow" if answer.abstained else "bold"
-    con.print(f"[{style}]{escape(answer.text)}[/]")
+    if answer.comparison is not None and not answer.abstained:
+        _print_comparison(con, answer)
+    else:
+        con.print(f"[{style}]{escape(answer.text)}[/]")
+    if answer.computation is not None:
+        _print_computation(con, answer.computation)
     if answer.citations:
         con.print()
     for c in answer.citations:
@@ -165,6 +170,58 @@ def _print_answer(answer: Any) -> None:
         con.print(f"[yellow]conflict:[/] {escape(' '.join(what))}: sources give different values")
     tm = answer.timings_ms
     con.print(f"\n[dim]route: {answer.route} · mode: {answer.mode} · {tm.get('total', 0):.0f} ms[/]")
+
+
+def input_value(i: Any) -> str:
+    """An input's value as used, and as written when that differs: ``16% (approximately 15-17%)``."""
+    from core.values import format_value
+
+    kind = {"%": "percent", "USD": "money", "x": "multiple"}.get(i.unit, "number")
+    shown = format_value(kind, i.value) + (f" {i.unit}" if kind == "number" and i.unit else "")
+    return shown if not i.surface or i.surface.replace(",", "") == shown.replace(",", "") else f"{shown} ({i.surface})"
+
+
+def _print_computation(con: Any, comp: Any) -> None:
+    """The computation under a computed answer: formula, then one row per input with its source [n]."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=escape(comp.formula), title_justify="left", header_style="bold", pad_edge=False, show_edge=False)
+    for col in ("input", "value", "period", "source"):
+        t.add_column(col, justify="right" if col == "value" else "left")
+    for i in comp.inputs:
+        source = f"[{i.citation}]" if i.citation is not None else ("question" if "question" in i.name else "-")
+        t.add_row(escape(i.name), escape(input_value(i)), escape(i.period or ""), escape(source))
+    con.print()
+    con.print(t)
+    if comp.result_text:
+        con.print(f"[dim]result: {escape(comp.result_text)}{' (' + escape(comp.rounding) + ')' if comp.rounding else ''}[/]")
+
+
+def _print_comparison(con: Any, answer: Any) -> None:
+    """The lead sentence, then the comparison as a compact table (items by properties, cells cited)."""
+    from rich import box
+    from rich.markup import escape as rich_escape
+    from rich.table import Table
+
+    def escape(text: str) -> str:  # markup-escaped and without terminal control characters
+        return rich_escape(_shown(text))
+
+    lead = answer.text.split("\n", 1)[0]
+    if not lead.startswith("- "):
+        con.print(f"[bold]{escape(lead)}[/]")
+    comp = answer.comparison
+    t = Table(box=box.SIMPLE_HEAD, show_lines=False, pad_edge=False, expand=False)
+    t.add_column("")
+    for p in comp.properties:
+        t.add_column(escape(p), overflow="fold")
+    for item, row in zip(comp.items, comp.cells, strict=True):
+        cells = []
+        for c in row:
+            marks = "".join(f"[{n}]" for n in c.citations)
+            cells.append(f"{escape(c.text)} [cyan]{escape(marks)}[/]" if marks else f"[dim]{escape(c.text)}[/]")
+        t.add_row(f"[bold]{escape(item)}[/]", *cells)
+    con.print(t)
 
 
 @app.command()

@@ -73,6 +73,11 @@ def _data() -> dict:  # type: ignore[type-arg]
     return json.loads(_DATA.read_text(encoding="utf-8"))
 
 
+def compute_cues() -> dict:  # type: ignore[type-arg]
+    """The cues of computed and yes/no questions (the ``compute`` section of the data file)."""
+    return dict(_data()["compute"])
+
+
 @cache
 def generic_words() -> frozenset[str]:
     """Words that name a kind of value ("rate", "figure") rather than what is measured."""

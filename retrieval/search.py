@@ -42,15 +42,19 @@ class Retriever:
     def embed(self, text: str) -> np.ndarray:
         return self.encoder.encode([text])[0]
 
-    def search(self, question: str, k: int | None = None, analysis: QuestionAnalysis | None = None) -> SearchResult:
-        """Top ``k`` passages and the ranked candidate units inside them."""
+    def search(
+        self, question: str, k: int | None = None, analysis: QuestionAnalysis | None = None,
+        vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        """Top ``k`` passages and the ranked candidate units inside them (``vector``: the question's
+        embedding when the caller already has it, e.g. to score more units against it)."""
         s = self.settings
         k = k or s.top_k
         timings: dict[str, float] = {}
         t = time.perf_counter()
         qa = analysis or analyze(question)
         n_chunks = len(self.index.chunks)
-        qv = self.embed(question) if s.use_dense or s.use_rescoring else None
+        qv = vector if vector is not None else (self.embed(question) if s.use_dense or s.use_rescoring else None)
         timings["embed"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()

@@ -48,7 +48,7 @@ def qa(built_index: Path, settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def minimal_pdf(pages: list[str]) -> bytes:
-    """A small valid PDF with one line of Helvetica text per page (no PDF library needed)."""
+    """A small valid PDF of Helvetica text, one page per string, one text line per ``\n`` (no PDF library needed)."""
     objs: list[bytes] = []
     n_pages = len(pages)
     kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n_pages))
@@ -56,8 +56,9 @@ def minimal_pdf(pages: list[str]) -> bytes:
     objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode())
     font_id = 3 + 2 * n_pages
     for i, text in enumerate(pages):
-        esc = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = f"BT /F1 11 Tf 50 750 Td ({esc}) Tj ET".encode()
+        lines = [ln.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for ln in text.split("\n")]
+        shown = " 0 -14 Td ".join(f"({ln}) Tj" for ln in lines)
+        stream = f"BT /F1 11 Tf 50 750 Td {shown} ET".encode()
         objs.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
             f"/Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode()
@@ -76,7 +77,7 @@ def minimal_pdf(pages: list[str]) -> bytes:
     return bytes(out)
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def make_pdf():  # type: ignore[no-untyped-def]
     return minimal_pdf
 

@@ -38,6 +38,12 @@ __all__ = ["CSS", "Workspace", "build_app", "launch", "theme"]
 
 CSS = """
 #kgqa-header { margin-bottom: 4px; }
+.kgqa-computation { margin-top: 8px; font-size: 0.88em; font-style: normal; }
+.kgqa-comp-formula { font-family: var(--font-mono); color: var(--body-text-color-subdued); margin-bottom: 3px; }
+.kgqa-comp-table { border-collapse: collapse; }
+.kgqa-comp-table th, .kgqa-comp-table td { padding: 1px 10px 1px 0; text-align: left; border-bottom: 1px solid var(--border-color-primary); }
+.kgqa-comp-table td.kgqa-num { text-align: right; font-variant-numeric: tabular-nums; }
+.kgqa-comp-result { margin-top: 3px; font-weight: 600; }
 .kgqa-hdr { display:flex; align-items:baseline; gap:14px; flex-wrap:wrap; }
 .kgqa-hdr h1 { font-size: 1.35em; margin:0; }
 .kgqa-muted { color: var(--body-text-color-subdued); font-size: 0.92em; }
@@ -52,6 +58,15 @@ CSS = """
 .kgqa-abstain { border-left: 4px solid #d08c00; background: repeating-linear-gradient(45deg, rgba(208,140,0,0.06), rgba(208,140,0,0.06) 8px, transparent 8px, transparent 16px); font-style: italic; }
 .kgqa-error { border-left: 4px solid #c62828; }
 .kgqa-text { white-space: pre-wrap; line-height: 1.5; margin-top: 4px; }
+ul.kgqa-points { margin: 6px 0 2px 0; padding-left: 1.3em; line-height: 1.5; }
+li.kgqa-point { margin: 3px 0; }
+.kgqa-lead { font-weight: 600; }
+.kgqa-compare-wrap { overflow-x: auto; margin-top: 6px; }
+table.kgqa-compare { border-collapse: collapse; font-size: 0.92em; line-height: 1.4; }
+table.kgqa-compare th, table.kgqa-compare td { border: 1px solid var(--border-color-primary); padding: 5px 8px; vertical-align: top; text-align: left; }
+table.kgqa-compare thead th { background: var(--background-fill-primary); font-weight: 600; }
+table.kgqa-compare tbody th { font-weight: 600; white-space: nowrap; }
+td.kgqa-missing { color: var(--body-text-color-subdued); font-style: italic; }
 .kgqa-badge { display:inline-block; font-size:0.72em; font-weight:600; text-transform:uppercase; letter-spacing:0.04em;
   padding: 1px 7px; border-radius: 8px; margin-right: 6px; font-style: normal; }
 .kgqa-badge-answer { background:#e3f1e4; color:#1b5e20; }

@@ -17,7 +17,7 @@ from typing import Any
 
 from core.interfaces import DocumentStore
 from core.safety import printable
-from core.types import Citation, DocRecord, Evidence, Fact
+from core.types import Citation, Comparison, DocRecord, Evidence, Fact, Point
 from core.values import format_value
 
 CONTEXT_CHARS = 900  # of surrounding text on each side of a cited span, in the evidence viewer
@@ -117,6 +117,10 @@ class Turn:
     sources: list[SourceView] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     streaming: bool = False  # an LLM answer still being written (checked sentences so far)
+    computation: str = ""  # the computation table of a computed answer (HTML made by ui.computation)
+    answer: Any = None  # the Answer itself (its computation feeds the trend chart)
+    points: list[Point] = field(default_factory=list)  # an open answer's points
+    comparison: Comparison | None = None  # a comparison's table, shown under the answer
 
 
 def source_view(index: DocumentStore | None, c: Citation) -> SourceView:
@@ -212,8 +216,9 @@ def conversation_html(turns: Sequence[Turn], index_label: str = "") -> str:
                 if t.abstained
                 else '<span class="kgqa-badge kgqa-badge-answer">answer</span>'
             )
-            body = answer_html(t.text, i, (s.n for s in t.sources))
-            out.append(f'<div class="{cls}" data-abstained="{int(t.abstained)}">{badge}<div class="kgqa-text">{body}</div>')
+            body = _body_html(t, i)
+            out.append(f'<div class="{cls}" data-abstained="{int(t.abstained)}">{badge}{body}'
+                       + t.computation)
             foot = [f'<span class="kgqa-latency" title="time to answer">answered in {t.latency_ms:,.0f} ms</span>']
             if t.route:
                 foot.append(f"<span>route: {esc(t.route)}</span>")
@@ -225,6 +230,43 @@ def conversation_html(turns: Sequence[Turn], index_label: str = "") -> str:
         out.append("</div>")
     out.append("</div>")
     return "".join(out)
+
+
+def _body_html(t: Turn, msg: int) -> str:
+    """The answer: its points as a list, a comparison's lead and table, or the plain text."""
+    cited = [s.n for s in t.sources]
+    if t.abstained or (not t.points and t.comparison is None):
+        return f'<div class="kgqa-text">{answer_html(t.text, msg, cited)}</div>'
+    if t.comparison is not None:
+        lead = t.text.split("\n", 1)[0]
+        head = "" if lead.startswith("- ") else f'<div class="kgqa-text kgqa-lead">{answer_html(lead, msg, cited)}</div>'
+        return head + comparison_html(t.comparison, msg, cited)
+    items = "".join(f'<li class="kgqa-point">{answer_html(_point_text(p), msg, cited)}</li>' for p in t.points)
+    return f'<ul class="kgqa-points">{items}</ul>'
+
+
+def _point_text(p: Point) -> str:
+    if re.search(r"\[\d+\]", p.text):
+        return p.text  # a point that places its own markers
+    return f"{p.text} {''.join(f'[{n}]' for n in p.citations)}".strip()
+
+
+def comparison_html(comp: Comparison, msg: int, cited: Iterable[int]) -> str:
+    """A comparison as an HTML table: items by properties, each cell's markers clickable; a cell without
+    evidence is shown muted."""
+    ok = list(cited)
+    head = "".join(f'<th scope="col">{esc(p)}</th>' for p in comp.properties)
+    rows = []
+    for item, row in zip(comp.items, comp.cells, strict=True):
+        cells = []
+        for c in row:
+            if c.citations:
+                cells.append(f"<td>{answer_html(_point_text(c), msg, ok)}</td>")
+            else:
+                cells.append(f'<td class="kgqa-missing">{esc(c.text)}</td>')
+        rows.append(f'<tr><th scope="row">{esc(item)}</th>{"".join(cells)}</tr>')
+    return (f'<div class="kgqa-compare-wrap"><table class="kgqa-compare"><thead><tr><th></th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _streaming_html(t: Turn) -> str:

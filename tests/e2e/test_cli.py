@@ -86,3 +86,25 @@ def test_python_api(built_index: Path, settings) -> None:  # type: ignore[no-unt
     a = QA.load(built_index, settings).ask("What is Twilio's AI margin pressure score?")
     assert isinstance(a, Answer)
     assert a.value == "7/10" and a.citations[0].text.startswith("Twilio scores 7 out of 10")
+
+
+def test_comparison_prints_a_table_and_json_has_its_cells(built_index: Path, corpus_dir: Path) -> None:
+    r = run(["ask", "Compare Segment and Flex."], built_index, COLUMNS="160")
+    assert r.returncode == 0, r.stderr
+    first = r.stdout.splitlines()[0]
+    assert first.startswith("Segment is larger") and "Segment" in r.stdout and "Flex" in r.stdout
+    assert "% of Total" in r.stdout  # the table's columns
+    j = run(["ask", "Compare Segment and Flex.", "--json"], built_index)
+    d = json.loads(j.stdout)
+    assert d["answer_type"] == "comparison" and d["comparison"]["items"] and d["comparison"]["properties"]
+    cited = {c["n"] for c in d["citations"]}
+    for row in d["comparison"]["cells"]:
+        for cell in row:
+            assert set(cell) == {"text", "citations"} and set(cell["citations"]) <= cited
+
+
+def test_open_answer_json_has_points(built_index: Path) -> None:
+    r = run(["ask", "What are the weaknesses of Twilio's CPaaS business?", "--json"], built_index)
+    d = json.loads(r.stdout)
+    assert d["answer_type"] == "open" and 2 <= len(d["points"]) <= 7
+    assert all(p["citations"] for p in d["points"])

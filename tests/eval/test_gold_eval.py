@@ -135,3 +135,28 @@ def test_cli_writes_reports_and_enforces_min_accuracy(built_index: Path, tmp_pat
     assert "answerable accuracy" in ok.output
     bad = runner.invoke(app, [*base, "--out", str(tmp_path / "b"), "--min-accuracy", "0.9"])
     assert bad.exit_code == 1
+
+
+def test_open_and_comparison_rows_beside_the_factoid_ones(qa, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Point coverage, cell accuracy and redundancy for kgqa and the baseline (mock embedding) in one report."""
+    from llama_index.core.embeddings import MockEmbedding
+
+    from eval.baseline import BaselineSystem
+    from eval.open_eval import load_compare, load_open, run_shapes
+    from eval.open_report import shape_rows
+
+    shapes = (load_open()[:3], load_compare()[:2])
+    rep = evaluate(qa, _subset()[:2], ablations=False, baseline=False, shapes=shapes)
+    k = rep["shapes"]["kgqa"]
+    assert k["open"]["summary"]["all"]["n"] == 3 and k["compare"]["summary"]["all"]["n"] == 2
+    for r in k["open"]["records"]:
+        assert 0 <= r["points_made"] <= r["points_required"] and r["repeated"] == 0
+    assert all(r["table"] is not None for r in k["compare"]["records"])
+    base = BaselineSystem.build(KgqaSystem(qa).docs, settings=qa.settings, embed_model=MockEmbedding(embed_dim=8))
+    rep["shapes"]["baseline"] = run_shapes(base, *shapes)
+    b = base.answer_open(shapes[0][0].question)
+    assert b.points and all(KgqaSystem(qa).docs[c.doc][c.start : c.end] == c.text for c in b.citations)
+    rows = dict((label, (kv, bv)) for label, kv, bv in shape_rows(rep))
+    assert "point coverage (all)" in rows and "cell accuracy (all)" in rows and rows["open questions"] == ("3", "3")
+    md = to_markdown(rep)
+    assert "## Open questions and comparisons" in md and "point coverage" in md

@@ -21,6 +21,16 @@ from eval import scoring
         ("0", "It was 0 [1].", True),
         ("AES has converted inventory 9.5 times in FY 2022.", "Inventory turned 9.5x in FY2022 [1].", True),
         ("AES has converted inventory 9.5 times in FY 2022.", "In FY2022 inventory turned 12 times.", False),
+        # trailing zeros are formatting: "$0.40" (billions) is 0.4, so $389 million rounds to it
+        ("$0.40", "$0.39 billion (dividends paid FY2020 $389 million [1][2]).", True),
+        ("$0.40", "$0.34 billion [1].", False),
+        ("$1577.00", "$1,577.4 million [1].", True),
+        # a gold stating a change "from A to B" accepts the change itself, not any other number
+        ("The effective tax rate changed from 24.6% in FY 2021 to 21.6% in FY 2022.",
+         "-3.0 percentage points (21.6% - 24.6%) [1].", True),
+        ("The quick ratio has slightly improved from 0.67 times to 0.69 times between FY 2023 and FY 2022.",
+         "Improved: it went up by 0.02 (quick ratio FY2023 0.69 [1]).", True),
+        ("The effective tax rate changed from 24.6% in FY 2021 to 21.6% in FY 2022.", "-2.5 points [1].", False),
     ],
 )
 def test_numbers_with_tolerance(gold: str, pred: str, ok: bool) -> None:

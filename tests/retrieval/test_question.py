@@ -22,7 +22,8 @@ from retrieval.question import analyze, generic_words, ordinal_levels, split_que
         ("What was Acme's fiscal 2024 revenue?", "amount", "money"),
         ("Within what range have gross margins been?", "range", "percent"),
         ("What multiple does the stock trade at?", "multiple", "multiple"),
-        ("What does the report say about Europe?", "other", None),
+        ("What does the report say about Europe?", "open", None),
+        ("What is the Flex platform?", "other", None),
     ],
 )
 def test_answer_type_and_preferred_value_kind(question: str, answer_type: str, first_kind: str | None) -> None:

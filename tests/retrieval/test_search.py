@@ -111,3 +111,12 @@ def test_result_carries_the_analysis_timings_and_scored_units(index: RetrievalIn
     scores = [x.score for x in res.units]
     assert scores == sorted(scores, reverse=True)
     assert all(-1.0 <= x.dense <= 1.0 and 0.0 <= x.lexical <= 1.0 and 0.0 <= x.chunk_prior <= 1.0 for x in res.units)
+
+
+def test_a_given_question_vector_is_used_as_is(qa) -> None:  # type: ignore[no-untyped-def]
+    q = "What was Twilio's fiscal 2024 revenue?"
+    r = qa.retriever
+    own = r.search(q)
+    given = r.search(q, vector=r.embed(q))
+    assert [p.chunk_id for p in own.passages] == [p.chunk_id for p in given.passages]
+    assert [u.unit.id for u in own.units[:10]] == [u.unit.id for u in given.units[:10]]

@@ -143,6 +143,22 @@ def _pick(page: Any, elem_id: str, text: str, label: str | None = None) -> None:
         page.locator(f'#{listbox} [role=option][aria-label="{quoted}"]').click()
 
 
+def test_open_answer_points_and_comparison_table(page: Any, server: Server) -> None:
+    """An open question shows its points as a list; a comparison a table under the lead; markers work."""
+    t1 = ask(page, "What are the weaknesses of Twilio's CPaaS business?")
+    points = t1.locator("ul.kgqa-points li.kgqa-point")
+    assert points.count() >= 2
+    assert all(points.nth(i).locator("button.kgqa-cite").count() >= 1 for i in range(points.count()))
+    t2 = ask(page, "Compare Segment and Flex.")
+    table = t2.locator("table.kgqa-compare")
+    expect(table).to_be_visible()
+    assert table.locator("tbody tr").count() == 2 and table.locator("thead th").count() >= 3
+    assert "Segment" in t2.locator(".kgqa-lead").inner_text()
+    table.locator("button.kgqa-cite").first.click()
+    expect(page.locator("#kgqa-sources .kgqa-viewer.kgqa-viewer-on mark.kgqa-span")).to_be_visible()
+    shot(page, "ask-open-and-compare")
+
+
 def test_graph_select_node_expand_and_path(page: Any, server: Server) -> None:
     g = server.ws.graph()
     if not g.available:

@@ -39,3 +39,11 @@ def test_new_chat_starts_empty(qa: QA, tmp_path: Path) -> None:
     chat, src, turns, box = _tab(qa, tmp_path).clear()
     assert turns == [] and box == "" and f"Index: {len(qa.index.docs)} documents" in chat
     assert "Sources of each answer are listed here." in src
+
+
+def test_open_and_comparison_answers_keep_their_shape_in_the_turn(qa: QA, tmp_path: Path) -> None:
+    tab = _tab(qa, tmp_path)
+    chat, _src, turns, _ = tab.ask("Summarize the bear case for Twilio.", [])
+    assert turns[0].points and 'class="kgqa-points"' in chat
+    chat, _src, turns, _ = tab.ask("Compare Segment and Flex.", turns)
+    assert turns[1].comparison is not None and 'class="kgqa-compare"' in chat

@@ -98,3 +98,34 @@ def test_answer_footer_shows_mode_and_escaped_fallback_note() -> None:
     assert "LLM timed out after 1 s &lt;script&gt;" in chat and "ignored" not in chat
     assert "1 check note</summary>" in chat
     assert 'data-streaming="1"' in chat and "writing…" in chat
+
+
+def test_open_answer_points_render_as_a_list_with_clickable_markers() -> None:
+    from core.types import Point
+
+    t = Turn(question="Why?", asked="Why?", text=f"- {EVIL} [1]\n- Second [2]",
+             points=[Point(f"{EVIL}.", [1]), Point("Second.", [2])],
+             sources=[source_view(None, Citation(1, "a.txt", "A", "", 0, 3, "abc")),
+                      source_view(None, Citation(2, "a.txt", "A", "", 0, 3, "abc"))])
+    out = conversation_html([t])
+    assert_inert(out)
+    tags = parse(out).tags
+    assert sum(1 for name, a in tags if name == "li" and a.get("class") == "kgqa-point") == 2
+    assert [a["data-n"] for name, a in tags if name == "button"] == ["1", "2"]
+
+
+def test_comparison_renders_a_table_under_the_lead() -> None:
+    from core.types import Comparison, Point
+
+    comp = Comparison([f"Alpha {EVIL}", "Beta"], ["Revenue", f"Risk {EVIL}"],
+                      [[Point("$5M", [1]), Point("High", [1])], [Point("$3M", [2]), Point("not stated in the reports", [])]])
+    t = Turn(question="Compare?", asked="Compare?", text="Alpha is larger ($5M vs $3M) [1][2].\n- Alpha: ...",
+             comparison=comp, sources=[source_view(None, Citation(1, "a.txt", "A", "", 0, 3, "abc")),
+                                       source_view(None, Citation(2, "a.txt", "A", "", 0, 3, "abc"))])
+    out = conversation_html([t])
+    assert_inert(out)
+    tags = parse(out).tags
+    assert any(name == "table" and a.get("class") == "kgqa-compare" for name, a in tags)
+    assert sum(1 for name, _ in tags if name == "tr") == 3  # header + two items
+    assert any(name == "td" and a.get("class") == "kgqa-missing" for name, a in tags)
+    assert "kgqa-lead" in out and "- Alpha" not in out  # the lead, then the table (not the text rows)

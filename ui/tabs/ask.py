@@ -15,6 +15,7 @@ from typing import Any
 from core.errors import QuestionError
 from core.safety import printable
 from core.types import Answer
+from ui.computation import computation_html, trend_plot_update
 from ui.conversation import resolve_followup
 from ui.gradio_env import gr
 from ui.render import Turn, conversation_html, source_view, sources_html
@@ -98,7 +99,7 @@ class AskTab:
             turn.latency_ms = (time.perf_counter() - t0) * 1000
         else:
             turn.latency_ms = (time.perf_counter() - t0) * 1000
-            self._fill(turn, answer)
+            self._fill(turn, answer, len(turns))
         turns.append(turn)
         return conversation_html(turns), sources_html(turns), turns, ""
 
@@ -138,7 +139,7 @@ class AskTab:
         turn.streaming = False
         turn.latency_ms = (time.perf_counter() - t0) * 1000
         if final is not None and not turn.error:
-            self._fill(turn, final)
+            self._fill(turn, final, len(turns))
         elif not turn.error:
             turn.error = "no answer was produced"
         turns.append(turn)
@@ -154,14 +155,25 @@ class AskTab:
                 names.extend(e.aliases)
         return resolve_followup(q, [t.asked for t in turns if not t.error], names)
 
-    def _fill(self, turn: Turn, answer: Answer) -> None:
+    def _fill(self, turn: Turn, answer: Answer, msg: int) -> None:
         turn.text = answer.text
+        turn.computation = computation_html(answer.computation, msg) if answer.computation is not None else ""
+        turn.answer = answer
         turn.abstained = bool(answer.abstained)
         turn.route = str(answer.route)
         turn.mode = str(answer.mode)
         turn.notes = list(answer.notes)
+        turn.points = list(answer.points)
+        turn.comparison = answer.comparison
         index = self.ws.index
         turn.sources = [source_view(index, c) for c in answer.citations]
+
+    @staticmethod
+    def trend(turns: list[Turn] | None) -> dict[str, Any]:
+        """The trend chart of the last answer: its metric over periods, each point naming its citation."""
+        last = (turns or [])[-1:]
+        answer = last[0].answer if last else None
+        return trend_plot_update(answer.computation if isinstance(answer, Answer) else None)
 
     def clear(self) -> AskUpdate:
         return conversation_html([], self.ws.index_label()), sources_html([]), [], ""
@@ -201,11 +213,17 @@ class AskTab:
                 with gr.Column(scale=2):
                     sources = gr.HTML(sources_html([]), elem_id="kgqa-sources", js_on_load=SOURCES_JS,
                                       container=True, padding=True)
+                    trend = gr.LinePlot(x="period", y="value", color="metric", visible=False, elem_id="kgqa-trend",
+                                        label="Trend of the last answer", x_title="period",
+                                        tooltip=["metric", "period", "value", "unit", "source"], height=260)
             shown = [chat, sources, turns, question]
-            ask_btn.click(self.ask_stream, inputs=[question, turns], outputs=shown, concurrency_id="ask")
-            question.submit(self.ask_stream, inputs=[question, turns], outputs=shown, concurrency_id="ask")
+            ask_btn.click(self.ask_stream, inputs=[question, turns], outputs=shown, concurrency_id="ask").then(
+                self.trend, inputs=[turns], outputs=[trend])
+            question.submit(self.ask_stream, inputs=[question, turns], outputs=shown, concurrency_id="ask").then(
+                self.trend, inputs=[turns], outputs=[trend])
             self.llm.wire(llm_form, header)
-            clear_btn.click(self.clear, outputs=shown)
+            clear_btn.click(self.clear, outputs=shown).then(self.trend, inputs=[turns], outputs=[trend])
             for b, q in zip(ex_btns, examples, strict=True):
-                b.click(self.fixed_question(q), inputs=[turns], outputs=shown, concurrency_id="ask")
+                b.click(self.fixed_question(q), inputs=[turns], outputs=shown, concurrency_id="ask").then(
+                    self.trend, inputs=[turns], outputs=[trend])
         return llm_form

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ui.computation import metric_chart_frame
 from ui.gradio_env import gr
 from ui.render import message_html
 from ui.workspace import Workspace
@@ -82,6 +83,23 @@ class FactsTab:
         mets = sorted({r["metric"] for r in rows}, key=str.lower)
         return gr.update(choices=ents, value=[]), gr.update(choices=mets, value=[])
 
+    def chart(self, entities: list[str] | None, metrics: list[str] | None, by: str | None) -> tuple[Any, Any, str]:
+        """Chart the metric chosen in the Metric filter over periods (a line per entity) or over entities
+        (a bar per entity, its latest period); each point's tooltip names its source."""
+        g = self.ws.graph()
+        if not metrics:
+            hide = gr.update(visible=False)
+            return hide, hide, message_html("Choose one metric in the Metric filter to chart it.", "info")
+        rows = select_rows(g.metric_rows() if g.available else [], entities, metrics[:1], "", False)
+        df = metric_chart_frame(rows, metrics[0], "entity" if by == "entities" else "period")
+        units = ", ".join(sorted(set(df["unit"]))) if len(df) else ""
+        note = message_html(f"{metrics[0]}: {len(df)} point{'s' if len(df) != 1 else ''}"
+                            + (f" ({units})" if units else "") + (" — only the first chosen metric is charted"
+                                                                   if len(metrics) > 1 else ""), "info")
+        if by == "entities":
+            return gr.update(visible=False), gr.update(visible=True, value=df, y_title=f"{metrics[0]} ({units})"), note
+        return gr.update(visible=True, value=df, y_title=f"{metrics[0]} ({units})"), gr.update(visible=False), note
+
     def refresh(self) -> tuple[Any, ...]:
         """Filters and table for the live index (in the order of :meth:`FactsControls.outputs`)."""
         ent_u, met_u = self.facts_filters()
@@ -105,6 +123,7 @@ class FactsTab:
                 column_widths=FACT_WIDTHS,
             )
             f_dl = gr.DownloadButton("Download CSV", elem_id="kgqa-facts-csv", variant="secondary")
+            self._chart_panel(f_ent, f_met)
             f_inputs = [f_ent, f_met, f_text, f_conf]
             f_outputs = [f_table, f_dl, f_summary]
             f_ent.change(self.facts_table, f_inputs, f_outputs)
@@ -113,6 +132,21 @@ class FactsTab:
             f_conf.change(self.facts_table, f_inputs, f_outputs)
             f_text.blur(self.facts_table, f_inputs, f_outputs)
         return FactsControls(f_ent, f_met, f_table, f_dl, f_summary)
+
+    def _chart_panel(self, f_ent: gr.Dropdown, f_met: gr.Dropdown) -> None:
+        """A chart of the metric chosen in the Metric filter (Gradio's native plots)."""
+        with gr.Accordion("Chart a metric", open=False, elem_id="kgqa-f-chart"):
+            with gr.Row():
+                by = gr.Radio(["periods", "entities"], value="periods", label="Chart over", scale=2,
+                              elem_id="kgqa-f-chart-by")
+                go = gr.Button("Chart the chosen metric", scale=1, elem_id="kgqa-f-chart-go")
+            note = gr.HTML(elem_id="kgqa-f-chart-note")
+            tip = ["entity", "period", "value", "unit", "source"]
+            line = gr.LinePlot(x="period", y="value", color="entity", tooltip=tip, visible=False, height=300,
+                               elem_id="kgqa-f-chart-line", label="over periods")
+            bar = gr.BarPlot(x="entity", y="value", color="period", tooltip=tip, visible=False, height=300,
+                             elem_id="kgqa-f-chart-bar", label="over entities (latest period each)")
+            go.click(self.chart, [f_ent, f_met, by], [line, bar, note])
 
 
 def select_rows(rows: list[Row], entities: list[str] | None, metrics: list[str] | None, text: str | None,
