@@ -122,12 +122,12 @@ class InlineExecutor(Executor):
 
 @contextmanager
 def workers(n: int) -> Iterator[Executor]:
-    """``n`` worker processes (forkserver: safe from a threaded caller such as the UI), or inline."""
+    """``n`` worker processes (spawn: safe from a threaded caller such as the UI, and needs no socket,
+    unlike forkserver), or inline."""
     if n <= 0:
         yield InlineExecutor()
         return
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["engine.ingest_stages"])  # imports once, in the server
+    ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
         yield pool
 
