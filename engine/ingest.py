@@ -17,20 +17,29 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.config import Settings
 from core.errors import IndexUnusable, NothingToIndex
-from core.interfaces import ChatModel
+from core.interfaces import ChatModel, Extractor
 from core.types import Chunk, Document, Unit
+from engine.ingest_stages import (
+    IndexState,
+    PrecomputedExtractor,
+    SourcePlan,
+    build_state,
+    plan_sources,
+    workers,
+)
 from engine.llm import make_chat
 from engine.store import FORMAT_VERSION, FileStore, Snapshot
 from engine.stores import IndexStore, open_store
 from kg.pipeline import build_graph, graph_is_stale
-from retrieval.build import EmbedFn, chunk_all, compute_vectors, default_embed_fn
-from retrieval.documents import Skipped, document_from_record, load_documents
+from retrieval.build import EncodeFn, default_encode_fn, embed_signature
+from retrieval.documents import Skipped, discover
 from retrieval.store import write_retrieval
 
 log = logging.getLogger(__name__)
@@ -67,7 +76,7 @@ def build_index(
     rebuild: bool = False,
     progress: bool = False,
     say: Say | None = None,
-    embed_fn: EmbedFn | None = None,
+    encode_fn: EncodeFn | None = None,
     chat: ChatModel | None = None,
 ) -> BuildReport:
     """Ingest ``paths`` into the configured store (``settings.store``, default the file store at
@@ -85,52 +94,90 @@ def build_index(
     report = BuildReport(store.index_dir if isinstance(store, FileStore) else settings.index_dir, store=store.label)
     with store.lock():
         t0 = time.perf_counter()
-        docs, skipped = load_documents(paths, max_bytes=settings.max_file_bytes, max_text_bytes=settings.max_text_bytes)
-        report.skipped = skipped
-        for s in skipped:
-            say(f"warning: skipped {s.path}: {s.reason}")
         prev, reuse = _previous(store, settings, rebuild, add, say)
-        docs = _diff(docs, prev, add, report)
-        if prev is not None and report.did_nothing and reuse and not _graph_stale(prev, settings):
+        found: list[Skipped] = []
+        plan = plan_sources(discover(paths, found), prev.index.docs if prev is not None else {}, add, reuse,
+                            settings.max_file_bytes)
+        plan.skipped = found + plan.skipped
+        report.unchanged, report.removed = sorted(plan.unchanged), plan.removed
+        if prev is not None and not plan.to_parse and not plan.removed and not _graph_stale(prev, settings):
             say("index is up to date")
+            report.skipped = plan.skipped
             report.n_units, report.n_chunks = len(prev.index.units), len(prev.index.chunks)
             return report
-        if not docs:
-            raise NothingToIndex("nothing to index: no readable .txt, .md, .html or .pdf file under the given paths")
-        docs.sort(key=lambda d: d.id)
-        units, chunks = chunk_all(docs, settings)
-        report.timings_s["parse"] = time.perf_counter() - t0
-        report.n_units, report.n_chunks = len(units), len(chunks)
-
-        t1 = time.perf_counter()
-        unit_vecs, chunk_vecs, report.embedded = compute_vectors(
-            units, chunks, prev.index if prev is not None and reuse else None, set(report.unchanged),
-            embed_fn or default_embed_fn(settings, progress), say,
-        )
-        report.timings_s["embed"] = time.perf_counter() - t1
-
-        sources = _sources(paths, prev if add else None)
-        t2 = time.perf_counter()
-        tmp = store.new_generation()
-        try:
-            write_retrieval(tmp, docs, units, chunks, unit_vecs, chunk_vecs)
-            report.timings_s["index"] = time.perf_counter() - t2
-
-            t3 = time.perf_counter()
-            if settings.use_graph:
-                report.graph = _graph(docs, units, tmp, store.cache_root(prev), set(report.unchanged), settings, chat, say)
-            report.timings_s["graph"] = time.perf_counter() - t3
-            store.commit(tmp, _manifest(settings, sources, docs, units, chunks, int(unit_vecs.shape[1]), report))
-        except BaseException as exc:  # a full disk, Ctrl+C ...: leave no partial generation behind
-            shutil.rmtree(tmp, ignore_errors=True)
-            if isinstance(exc, OSError):
-                raise IndexUnusable(
-                    f"could not write the new index generation in {store.label} ({exc.strerror or exc}); "
-                    "nothing was changed: the previous index still answers"
-                ) from exc
-            raise
+        cache_root = store.cache_root(prev)
+        with workers(settings.ingest_workers) as pool:
+            state = _state(pool, plan, prev if reuse else None, cache_root, settings, progress, say, encode_fn)
+            _report_state(report, state, prev, t0, say)
+            if not state.docs:
+                raise NothingToIndex("nothing to index: no readable .txt, .md, .html or .pdf file under the given paths")
+            sources = _sources(paths, prev if add else None)
+            t2 = time.perf_counter()
+            tmp = store.new_generation()
+            try:
+                write_retrieval(tmp, state.docs, state.units, state.chunks, state.unit_vecs, state.chunk_vecs,
+                                [p.text for p in state.pieces])
+                report.timings_s["index"] = time.perf_counter() - t2
+                t3 = time.perf_counter()
+                if settings.use_graph:
+                    extractor = PrecomputedExtractor(state.extractions)
+                    report.graph = _graph(state.docs, state.units, tmp, cache_root, set(report.unchanged), settings,
+                                          chat, say, extractor)
+                    report.timings_s["extract"] = extractor.seconds
+                report.timings_s["graph"] = time.perf_counter() - t3
+                store.commit(tmp, _manifest(settings, sources, state.docs, state.units, state.chunks,
+                                            int(state.unit_vecs.shape[1]), report))
+            except BaseException as exc:  # a full disk, Ctrl+C ...: leave no partial generation behind
+                shutil.rmtree(tmp, ignore_errors=True)
+                if isinstance(exc, OSError):
+                    raise IndexUnusable(
+                        f"could not write the new index generation in {store.label} ({exc.strerror or exc}); "
+                        "nothing was changed: the previous index still answers"
+                    ) from exc
+                raise
         report.timings_s["total"] = time.perf_counter() - t0
         return report
+
+
+def _state(pool: Executor, plan: SourcePlan, prev: Snapshot | None, cache_root: Path | None, settings: Settings,
+           progress: bool, say: Say, encode_fn: EncodeFn | None) -> IndexState:
+    """Parse, encode and start extraction, with a progress bar over the bytes read when asked."""
+    def encoder_for(threads: int) -> EncodeFn:
+        return encode_fn or default_encode_fn(settings, False, threads)
+
+    total = sum(_size(f) for f, _ in plan.to_parse) + sum(len(r.raw.encode("utf-8")) for r in plan.kept)
+    say(f"reading {len(plan.to_parse)} files and embedding their chunks as they are parsed; "
+        f"keeping {len(plan.kept)} unchanged documents")
+    if not progress:
+        return build_state(pool, plan, prev.index if prev else None, cache_root, settings,
+                           encoder_for, settings.use_graph)
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="B", unit_scale=True, desc="ingest", leave=False) as bar:
+        return build_state(pool, plan, prev.index if prev else None, cache_root, settings,
+                           encoder_for, settings.use_graph, lambda p: bar.update(len(p.doc.raw.encode("utf-8"))))
+
+
+def _report_state(report: BuildReport, state: IndexState, prev: Snapshot | None, t0: float, say: Say) -> None:
+    prev_docs = prev.index.docs if prev is not None else {}
+    report.skipped = state.skipped
+    for s in state.skipped:
+        log.warning("skipped %s: %s", s.path, s.reason)
+        say(f"warning: skipped {s.path}: {s.reason}")
+    for did in state.parsed_ids:
+        (report.changed if did in prev_docs else report.added).append(did)
+    report.n_units, report.n_chunks = len(state.units), len(state.chunks)
+    report.embedded = state.times.encoded_chunks
+    report.bytes_in = sum(len(d.raw.encode("utf-8")) for d in state.docs)
+    report.timings_s.update({"parse": state.times.parse_s, "embed": state.times.encode_s,
+                             "parse+embed wall": time.perf_counter() - t0})
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return 0
 
 
 def _sources(paths: Sequence[Path], kept: Snapshot | None) -> list[str]:
@@ -160,26 +207,8 @@ def _previous(
         return None, False
     chunking = prev.manifest.get("chunking", {})
     same_chunking = chunking == {"chunk_chars": settings.chunk_chars, "overlap_units": settings.chunk_overlap_units}
-    return prev, not rebuild and same_chunking
-
-
-def _diff(docs: list[Document], prev: Snapshot | None, add: bool, report: BuildReport) -> list[Document]:
-    """The documents of the new generation, with the report's added/changed/unchanged/removed filled in."""
-    prev_docs = prev.index.docs if prev is not None else {}
-    new_ids = {d.id for d in docs}
-    if add and prev is not None:
-        docs = [document_from_record(prev_docs[did]) for did in prev_docs if did not in new_ids] + docs
-    report.removed = sorted(set(prev_docs) - {d.id for d in docs})
-    for d in docs:
-        old = prev_docs.get(d.id)
-        if old is None:
-            report.added.append(d.id)
-        elif old.sha256 != d.sha256:
-            report.changed.append(d.id)
-        else:
-            report.unchanged.append(d.id)
-    report.bytes_in = sum(len(d.raw.encode("utf-8")) for d in docs)
-    return docs
+    same_vectors = prev.manifest.get("embedding") == embed_signature(settings)  # a changed backend re-embeds
+    return prev, not rebuild and same_chunking and same_vectors
 
 
 def _graph_stale(prev: Snapshot, settings: Settings) -> bool:
@@ -192,12 +221,12 @@ def _graph_stale(prev: Snapshot, settings: Settings) -> bool:
 
 def _graph(
     docs: list[Document], units: list[Unit], tmp: Path, cache_root: Path | None, unchanged: set[str],
-    settings: Settings, chat: ChatModel | None, say: Say,
+    settings: Settings, chat: ChatModel | None, say: Say, extractor: Extractor | None = None,
 ) -> dict[str, Any]:
     """Build the graph into ``tmp`` (reusing extractions cached under ``cache_root``); a failure is
     reported, never fatal: passages still answer."""
     try:
-        return build_graph(docs, units, tmp, cache_root, unchanged, settings, chat)
+        return build_graph(docs, units, tmp, cache_root, unchanged, settings, chat, extractor)
     except Exception as exc:
         log.exception("graph extraction failed")
         say(f"warning: graph extraction failed ({type(exc).__name__}: {exc}); index built without a graph")
@@ -215,6 +244,7 @@ def _manifest(
         "dim": dim,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "chunking": {"chunk_chars": settings.chunk_chars, "overlap_units": settings.chunk_overlap_units},
+        "embedding": embed_signature(settings),
         "sources": sources,
         "documents": {
             d.id: {

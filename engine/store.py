@@ -39,7 +39,7 @@ from retrieval.store import RetrievalIndex
 log = logging.getLogger(__name__)
 
 # Bump when the parser, tokenizer or stored layout changes: older indexes are then rebuilt.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5  # 5: PDF statement rows, page-bound chunks, context heads, late-chunked vectors (issue 13)
 CURRENT = "current"
 MANIFEST = "manifest.json"
 SOURCES = "sources.json"  # the live generation's sources, outside it

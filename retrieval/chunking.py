@@ -1,8 +1,10 @@
 """Group a document's units into section-aware chunks with spans into the raw file.
 
-A chunk never crosses a section boundary; it holds whole units up to ``chunk_chars``
-characters and repeats the last ``overlap_units`` units of the previous chunk of the same
-section, so an answer sentence is never cut in two.
+A chunk never crosses a page break of a paged document (a PDF), nor a section boundary unless it
+is still small (under a quarter of ``chunk_chars``: a lone heading is not worth retrieving on its
+own, so it opens the chunk of the section it introduces); a small tail of a page joins the page's
+previous chunk. A chunk holds whole units up to ``chunk_chars`` characters and repeats the last
+``overlap_units`` units of the previous chunk, so an answer sentence is never cut in two.
 
 >>> from retrieval.documents import load_file
 >>> import tempfile, pathlib
@@ -17,6 +19,8 @@ section, so an answer sentence is never cut in two.
 """
 
 from __future__ import annotations
+
+import bisect
 
 from core.types import Chunk, Document, Unit
 from retrieval.layout import RawUnit, parse_units
@@ -33,21 +37,34 @@ def chunk_document(
     raw_units = parse_units(doc.text)
     units: list[Unit] = []
     groups: list[list[int]] = []  # indices into `units`, one list per chunk
+    group_page: list[int] = []
     current: list[int] = []
     size = 0
     section: str | None = None
+    page = 0
+    small = chunk_chars // 4  # a chunk this small (a lone heading, a page's footer) is not worth retrieving alone
     for ru in raw_units:
         unit = _to_unit(doc, ru, start_unit + len(units), -1)
         if unit is None:
             continue
-        if section is not None and ru.section != section and current:
+        unit_page = bisect.bisect_right(doc.page_starts, unit.start) - 1 if doc.page_starts else 0
+        if current and unit_page != page:
+            if size < small and groups and group_page[-1] == page:  # a page's small tail joins its chunk before
+                groups[-1].extend(k for k in current if k not in groups[-1])
+            else:
+                groups.append(current)
+                group_page.append(page)
+            current, size = [], 0
+        elif current and section is not None and ru.section != section and size >= small:
             groups.append(current)
+            group_page.append(page)
             current, size = [], 0
         elif current and size + len(unit.text) > chunk_chars:
             groups.append(current)
+            group_page.append(page)
             keep = [k for k in current[-overlap_units:] if units[k].kind != "heading"] if overlap_units else []
             current, size = list(keep), sum(len(units[k].text) for k in keep)
-        section = ru.section
+        section, page = ru.section, unit_page
         units.append(unit)
         current.append(len(units) - 1)
         size += len(unit.text) + 1

@@ -113,6 +113,23 @@ def _numeric_line(t: str) -> bool:
     return bool(t) and bool(_NUMERIC.match(t))
 
 
+# two or more figure cells ending a line ("Net loss (5,053) (4,290) (11,941)", "Revenue $ 6,504 — 7.1 %")
+_FIGURE = r"(?:[$€£¥]\s?)?\(?[$€£¥]?-?\d[\d,]*(?:\.\d+)?\)?%?"
+_TRAILING_FIGURES = re.compile(rf"(?:\s+(?:{_FIGURE}|[—–-]|[$€£¥]|%)){{2,}}\s*$")
+
+
+def figure_row(t: str) -> bool:
+    """A label followed by two or more figure cells: a statement-table row of a PDF's text layer.
+
+    >>> figure_row("Net loss attributable to Boeing Shareholders ($4,935) ($4,202) ($11,873)")
+    True
+    >>> figure_row("Years ended December 31, 2022 2021 2020"), figure_row("Revenue grew 5% in 2024.")
+    (True, False)
+    """
+    m = None if _END_PUNCT.search(t) else _TRAILING_FIGURES.search(t)
+    return m is not None and any(ch.isalpha() for ch in t[: m.start()])
+
+
 def _body_follows(lines: list[_Line], i: int, stop: int) -> bool:
     """Real text (a long line or a sentence) within the next two non-empty lines."""
     seen = 0
@@ -350,6 +367,12 @@ def parse_units(text: str) -> list[RawUnit]:
             # figures on their own lines belong to the label line above (PDF statement tables)
             last = units[-1]
             units[-1] = RawUnit(last.start, ln.end, f"{last.text} {ln.text}", "table_row", last.section)
+            i += 1
+            continue
+        if figure_row(ln.text) and not _LIST_ITEM.match(ln.text):
+            # a statement row: one unit, never a heading (a heading would cut the table into sections)
+            units.append(RawUnit(ln.start, ln.end, " ".join(ln.text.split()), "table_row", sections.path))
+            sections.last_was_heading = False
             i += 1
             continue
         if (

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
@@ -58,10 +59,30 @@ def concepts(text: str) -> list[tuple[frozenset[str], frozenset[str]]]:
     return out
 
 
+_PERIOD_TOKEN = re.compile(r"(?:fy|q[1-4]|h[12])(\d{2}|\d{4})")
+
+
 def expand(text: str) -> list[str]:
-    """Tokens of ``text`` plus the tokens of every synonym group it touches."""
+    """Tokens of ``text`` plus the tokens of every synonym group it touches, the year of a fiscal
+    period ("FY2022" also matches "2022", "Q3 FY23" "2023"), and adjacent words run together
+    ("General Mills" also matches "GENERALMILLS" in a file name; such a token only counts when
+    the index knows it).
+
+    >>> expand("Ulta Beauty's FY22 stores")
+    ['ulta', 'beauty', 'fy22', 'stor', '2022', 'ultabeauty', 'beautyfy22', 'fy22stor']
+    """
     toks = tokenize(text)
     extra = [t for _, group in concepts(text) for t in sorted(group) if t not in toks]
+    for t in toks:
+        m = _PERIOD_TOKEN.fullmatch(t)
+        year = m and (m.group(1) if len(m.group(1)) == 4 else "20" + m.group(1))
+        if year and year not in toks and year not in extra:
+            extra.append(year)
+    words = [w for w in _TOKEN.findall(text.lower().replace("'s ", " ")) if not w.isdigit()]
+    for a, b in itertools.pairwise(words):
+        glued = stem(a + b)
+        if glued not in toks and glued not in extra:
+            extra.append(glued)
     return toks + extra
 
 

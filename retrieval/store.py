@@ -86,8 +86,13 @@ def write_retrieval(
     chunks: list[Chunk],
     unit_vecs: np.ndarray,
     chunk_vecs: np.ndarray,
+    chunk_texts: list[str] | None = None,
 ) -> None:
-    """Write every retrieval file of one index state into ``folder`` (which must exist)."""
+    """Write every retrieval file of one index state into ``folder`` (which must exist).
+
+    ``chunk_texts`` is what BM25 indexes for each chunk (default: its text; ingest passes the
+    chunk's embedded text, its context head included).
+    """
     _write_json(
         folder / "docs.json",
         [
@@ -103,7 +108,7 @@ def write_retrieval(
     )
     FaissIndex.build(chunk_vecs).save(folder / "chunks.faiss")
     MatrixIndex(unit_vecs).save(folder / "units.npy")
-    BM25Index.build([c.text for c in chunks]).save(folder / "bm25_chunks")
+    BM25Index.build(chunk_texts if chunk_texts is not None else [c.text for c in chunks]).save(folder / "bm25_chunks")
     BM25Index.build([u.text for u in units]).save(folder / "bm25_units")
 
 

@@ -29,7 +29,10 @@ def test_units_and_chunks_round_trip(corpus_dir) -> None:  # type: ignore[no-unt
         by_id = {u.id: u for u in units}
         for c in chunks:
             members = [by_id[i] for i in c.units]
-            assert {m.section for m in members} == {c.section}  # never across sections
+            # never across sections, except a small lead (a lone heading, under a quarter of a chunk) that
+            # opens the chunk of the section it introduces (issue 13)
+            lead = [m for m in members if m.section != c.section]
+            assert members[-1].section == c.section and sum(len(m.text) for m in lead) < 700 // 4
             assert c.start == min(m.start for m in members) and c.end == max(m.end for m in members)
             assert all(by_id[i].chunk <= c.id for i in c.units)
             assert len(c.text) <= 700 + max(len(m.text) for m in members) + len(c.section) + 2
