@@ -78,8 +78,14 @@ def _stated(v: Value, shown: str, lower: bool = False) -> str:
 
 def _rival(rk: Ranker, qa: QuestionAnalysis, best: Candidate, value: Value,
            typed: list[Candidate]) -> tuple[Candidate, Value] | None:
-    """A near-equal candidate from another document whose own value for the question differs:
-    a planted or outdated document must not silently win (docs/security.md)."""
+    """A strong candidate from another document whose own value for the question differs:
+    a planted or outdated document must not silently win (docs/security.md).
+
+    Any of the top typed units may be the rival, however far below the best it ranks: a short
+    sentence that states only the value outranks a long passage that states it among other
+    things, so a score margin would depend on phrasing and chunking, not on the sources. What
+    makes it a rival is evidence: it answers on its own (no abstention), covers the question's
+    rare words about as well, and its value's clause speaks of the same quantity."""
     # what the best value is said to be: the question's words in its clause, names and years aside
     names = set(capitalised(qa.text))  # a name may sit in the passage around the clause
     about = {t for t in set(tokenize(anchor_text(best.su.unit, value))) & set(qa.tokens)
@@ -87,8 +93,7 @@ def _rival(rk: Ranker, qa: QuestionAnalysis, best: Candidate, value: Value,
     if not about:
         return None
     for c in typed[1:6]:
-        if (c.su.unit.doc == best.su.unit.doc or c.score < best.score - 0.25 or rk.abstains(c)
-                or c.coverage < best.coverage - 0.15):
+        if c.su.unit.doc == best.su.unit.doc or rk.abstains(c) or c.coverage < best.coverage - 0.15:
             continue
         v = pick_value(rk, qa, c)
         if v.kind != value.kind or not anchored(rk, qa, c.su.unit, v) or not about <= set(tokenize(anchor_text(c.su.unit, v))):
