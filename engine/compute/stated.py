@@ -59,22 +59,35 @@ def _expand(words: set[str], text: str) -> set[str]:
     return out
 
 
+def _owners(thing: str) -> set[str]:
+    """Tokens of the possessive words of ``thing``: whose figure it is, not what is measured.
+
+    >>> sorted(_owners("Twilio's FY2023 gross margin"))
+    ['twilio']
+    """
+    return {t for m in re.finditer(r"([\w&.-]+)'s\b", thing) for t in tokenize(m.group(1))}
+
+
 def stated_direction(units: list[ScoredUnit], thing: str, periods: tuple[str, ...] = ()) -> Reading | None:
-    """The direction the best unit states for ``thing`` (a direction word within :data:`WINDOW` words);
-    a unit must name the question's years (``periods``) when it asks about some."""
+    """The direction the best unit states for ``thing`` (a direction word within :data:`WINDOW` words
+    of the measured words themselves, not of the owner's name: in "Segment's integration into
+    Twilio's go-to-market has been slower" nothing says how Twilio's margin moved); a unit must
+    name the question's years (``periods``) when it asks about some."""
     own = set(tokenize(thing)) - {t for p in periods for t in tokenize(p)}
     years = {re.sub(r"\D", "", p)[-4:] for p in periods}
     want = _expand(own, thing)
     if not want:
         return None
+    measured = _expand(own - _owners(thing), thing) or want  # the owner alone: its name is the thing
     need = max(1, min(len(own), round(0.6 * len(own) + 0.01)))  # most of the thing's words, not one of many
     for su in units[:8]:
         if years and not all(y in su.unit.text for y in years):
             continue
         words = _word_spans(su.unit.text)
         toks = [(tokenize(w) or [""])[0] for w, _ in words]
-        hits = [i for i, t in enumerate(toks) if t in want]
-        if len({toks[i] for i in hits}) < need:
+        found = {toks[i] for i, t in enumerate(toks) if t in want}
+        hits = [i for i, t in enumerate(toks) if t in measured]
+        if len(found) < need or not hits:
             continue
         best: tuple[int, str] | None = None
         for i, (w, _) in enumerate(words):
