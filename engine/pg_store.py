@@ -48,6 +48,7 @@ from engine.store import FORMAT_VERSION, Snapshot
 from kg.pg_store import GRAPH_DDL, GRAPH_TABLES, PgGraphStore, import_graph
 from kg.pipeline import CACHE_DIR, GRAPH_FILE
 from kg.store import NetworkXGraphStore
+from retrieval.build import contextual_texts
 from retrieval.documents import document_from_record
 from retrieval.pg import RETRIEVAL_TABLES, export_retrieval, import_retrieval, load_retrieval, retrieval_ddl
 from retrieval.store import write_retrieval
@@ -318,7 +319,9 @@ class PgStore:
         pool = self.pool()
         idx, unit_vecs, chunk_vecs = export_retrieval(pool, snap.gen, int(snap.manifest["dim"]))
         docs = [document_from_record(d) for d in idx.docs.values()]
-        write_retrieval(folder, docs, idx.units, idx.chunks, unit_vecs, chunk_vecs)
+        # BM25 indexes each chunk with its contextual head, as ingest wrote it (the head is not stored)
+        write_retrieval(folder, docs, idx.units, idx.chunks, unit_vecs, chunk_vecs,
+                        contextual_texts(docs, idx.units, idx.chunks))
         graph = snap.graph
         if isinstance(graph, NetworkXGraphStore):
             NetworkXGraphStore(dict((e.id, e) for e in graph.entities()), graph.all_facts(), graph.meta).save(

@@ -62,6 +62,27 @@ def all_pieces(docs: Sequence[Document], units: list[Unit], chunks: list[Chunk])
     return out
 
 
+def contextual_texts(docs: Iterable[Document], units: Sequence[Unit], chunks: Sequence[Chunk]) -> list[str]:
+    """What BM25 indexes for each chunk (its :attr:`Piece.text <retrieval.late.Piece.text>`), by chunk id,
+    recomputed from a stored index state exactly as ingest computes it (the head is not stored).
+
+    Another store (PostgreSQL's ``tsvector``) or an exported copy indexes the same words with it.
+    """
+    by_doc_u: dict[str, list[Unit]] = {}
+    by_doc_c: dict[str, list[Chunk]] = {}
+    for u in units:
+        by_doc_u.setdefault(u.doc, []).append(u)
+    for c in chunks:
+        by_doc_c.setdefault(c.doc, []).append(c)
+    at = {c.id: i for i, c in enumerate(chunks)}
+    texts = [c.text for c in chunks]
+    for d in docs:
+        cs = by_doc_c.get(d.id, [])
+        for c, p in zip(cs, doc_pieces(d, by_doc_u.get(d.id, []), cs), strict=True):
+            texts[at[c.id]] = p.text
+    return texts
+
+
 def embed_signature(settings: Settings) -> dict[str, Any]:
     """What the vectors of an index depend on besides the text: stored in the manifest, compared on reuse."""
     return {"model": settings.model, "backend": settings.embed_backend, "scheme": EMBED_SCHEME}

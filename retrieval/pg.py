@@ -30,6 +30,8 @@ from psycopg_pool import ConnectionPool
 
 from core.interfaces import Vector
 from core.types import Chunk, DocRecord, Unit
+from retrieval.build import contextual_texts
+from retrieval.documents import document_from_record
 from retrieval.lexical import BM25Index, expand, tokenize
 from retrieval.store import RetrievalIndex
 
@@ -229,6 +231,8 @@ def import_retrieval(conn: psycopg.Connection[Any], gen: int, folder: Path) -> d
     Runs on ``conn`` inside the caller's transaction (nothing is visible before it commits).
     """
     files = RetrievalIndex.load(folder)  # checks the folder is complete and consistent
+    # a chunk's tsvector holds what its BM25 row indexes: the contextual head (title, page, section) too
+    chunk_texts = contextual_texts([document_from_record(d) for d in files.docs.values()], files.units, files.chunks)
     unit_vecs = np.asarray(files.unit_dense.vectors(), dtype=np.float32)
     chunk_vecs = np.asarray(files.chunk_dense.vectors(), dtype=np.float32)
     with conn.cursor() as cur:
@@ -248,7 +252,7 @@ def import_retrieval(conn: psycopg.Connection[Any], gen: int, folder: Path) -> d
             cp.set_types(["int8", "int4", "text", "text", "text", "int4", "int4", "text", "int4[]", "vector", "text"])
             for c in files.chunks:
                 cp.write_row([gen, c.id, c.key, c.doc, c.section, c.start, c.end, c.text, list(c.units), chunk_vecs[c.id],
-                              token_text(c.text)])
+                              token_text(chunk_texts[c.id])])
         terms = 0
         for kind, lexical in (("chunks", files.chunk_lexical), ("units", files.unit_lexical)):
             assert isinstance(lexical, BM25Index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,9 @@ import pytest
 
 from core.config import Settings
 from engine.migrate import migrate
+from engine.store import FileStore
 from engine.stores import open_store
+from retrieval.lexical import BM25Index
 
 pytestmark = pytest.mark.pg
 QUERIES = [
@@ -43,6 +46,21 @@ def test_tsvector_ranks_the_same_matching_rows(qa: Any, settings: Settings, pg_u
         assert (b > 0).sum() == (a > 0).sum(), q  # same rows match: the same tokens are indexed
         if (a > 0).any():
             assert int(np.argmax(b)) in set(np.argsort(-a)[:5].tolist()), q
+
+
+def test_migrating_back_to_files_keeps_the_contextual_lexical_index(
+    qa: Any, settings: Settings, pg_url: str, tmp_path: Path
+) -> None:
+    """Files -> PostgreSQL -> files: BM25 still indexes each chunk's title and section head with its text."""
+    migrate(settings, pg_url)
+    back = tmp_path / "back"
+    migrate(settings.with_values({"store": pg_url}), str(back))
+    copy = FileStore(back).load(settings).index
+    plain = BM25Index.build([c.text for c in qa.index.chunks])
+    assert any((plain.scores(q) != qa.index.chunk_lexical.scores(q)).any() for q in QUERIES)  # heads count
+    for q in QUERIES:
+        np.testing.assert_array_equal(copy.chunk_lexical.scores(q), qa.index.chunk_lexical.scores(q))
+        np.testing.assert_array_equal(copy.unit_lexical.scores(q), qa.index.unit_lexical.scores(q))
 
 
 def test_pgvector_hnsw_finds_the_exact_neighbours(both: tuple[Any, Any], settings: Settings) -> None:
