@@ -7,6 +7,7 @@ Each test opens a fresh browser context (a new user session). Screenshots go to
 from __future__ import annotations
 
 import csv
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -280,6 +281,7 @@ def _upload(page: Any, *files: Path) -> Any:
     page.locator("#kgqa-upload input[type=file]").set_input_files([str(f) for f in files])
     status = page.locator("#kgqa-upload-status .kgqa-msg")
     expect(status).to_be_visible(timeout=120_000)
+    expect(status).not_to_have_class(re.compile("kgqa-msg-info"), timeout=120_000)  # past "Ingesting ..."
     return status
 
 
@@ -316,7 +318,7 @@ def test_upload_then_ask_and_bad_files(page: Any, server: Server, tmp_path: Path
         encoding="utf-8",
     )
     status = _upload(page, note)
-    expect(status).to_have_class("kgqa-msg kgqa-msg-ok")
+    expect(status).to_have_class("kgqa-msg kgqa-msg-ok", timeout=120_000)  # "Ingesting ..." until it is in
     assert "zephyr-analytics-note.txt" in status.inner_text()
     expect(page.locator("#kgqa-docs")).to_contain_text("zephyr-analytics-note.txt", timeout=20_000)
     assert len(ws.index.docs) == n_docs + 1

@@ -115,5 +115,11 @@ class DocumentsTab:
                 gr.Warning(msg)
             return (message_html(msg, kind), None, *refresh())
 
-        controls.upload.upload(do_upload, [controls.upload], [controls.status, controls.upload, *refresh_outputs],
-                               concurrency_limit=1, concurrency_id="ingest")
+        def pending(files: list[str] | None) -> str:
+            # the previous upload's verdict must not stand for this one while it is ingested
+            names = ", ".join(Path(f).name for f in files or [])
+            return message_html(f"Ingesting {names} ..." if names else "No file uploaded.", "info")
+
+        controls.upload.upload(pending, [controls.upload], [controls.status], queue=False).then(
+            do_upload, [controls.upload], [controls.status, controls.upload, *refresh_outputs],
+            concurrency_limit=1, concurrency_id="ingest")
