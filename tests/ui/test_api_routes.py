@@ -53,6 +53,25 @@ def test_ask_gives_the_same_object_as_the_cli(server: Server, api: httpx.Client)
     assert any(api.post("/ask", json={"question": q}).json()["abstained"] for q in QUESTIONS)
 
 
+def test_answer_shapes_come_through_the_api(api: httpx.Client) -> None:
+    """Open answers carry their points, comparisons their table, computations their inputs."""
+    cases = {
+        "What are the weaknesses of Twilio's CPaaS business?": "points",
+        "Compare the near-term and long-term scenarios.": "comparison",
+        "What is the difference between Communications FY2024 revenue and Segment FY2024 revenue?": "computation",
+    }
+    for q, field in cases.items():
+        got = api.post("/ask", json={"question": q}).json()
+        assert not got["abstained"] and got[field], (q, got["answer_type"])
+        ns = {c["n"] for c in got["citations"]}
+        if field == "points":
+            assert all(set(p["citations"]) <= ns and p["citations"] for p in got["points"])
+        if field == "comparison":
+            assert all(set(c["citations"]) <= ns for row in got["comparison"]["cells"] for c in row)
+        if field == "computation":
+            assert all(i["citation"] in ns for i in got["computation"]["inputs"])
+
+
 def test_citations_round_trip_through_the_documents_route(api: httpx.Client) -> None:
     answer = api.post("/ask", json={"question": QUESTIONS[0], "k": 4}).json()
     assert answer["citations"] and len(answer["passages"]) <= 4
