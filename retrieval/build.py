@@ -11,7 +11,7 @@ is :mod:`engine.ingest_stages`'s part.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -48,18 +48,22 @@ def doc_pieces(doc: Document, units: list[Unit], chunks: list[Chunk]) -> list[Pi
             for (context, head), c in zip(heads, chunks, strict=True)]
 
 
-def all_pieces(docs: Sequence[Document], units: list[Unit], chunks: list[Chunk]) -> list[Piece]:
-    """:func:`doc_pieces` of every document, in chunk id order."""
+def _per_doc(docs: Iterable[Document], units: Iterable[Unit], chunks: Iterable[Chunk]
+             ) -> Iterator[tuple[Document, list[Unit], list[Chunk]]]:
+    """Each document with its own units and chunks, in the given orders."""
     by_doc_u: dict[str, list[Unit]] = {}
     by_doc_c: dict[str, list[Chunk]] = {}
     for u in units:
         by_doc_u.setdefault(u.doc, []).append(u)
     for c in chunks:
         by_doc_c.setdefault(c.doc, []).append(c)
-    out: list[Piece] = []
     for d in docs:
-        out.extend(doc_pieces(d, by_doc_u.get(d.id, []), by_doc_c.get(d.id, [])))
-    return out
+        yield d, by_doc_u.get(d.id, []), by_doc_c.get(d.id, [])
+
+
+def all_pieces(docs: Sequence[Document], units: list[Unit], chunks: list[Chunk]) -> list[Piece]:
+    """:func:`doc_pieces` of every document, in chunk id order."""
+    return [p for d, us, cs in _per_doc(docs, units, chunks) for p in doc_pieces(d, us, cs)]
 
 
 def contextual_texts(docs: Iterable[Document], units: Sequence[Unit], chunks: Sequence[Chunk]) -> list[str]:
@@ -68,17 +72,10 @@ def contextual_texts(docs: Iterable[Document], units: Sequence[Unit], chunks: Se
 
     Another store (PostgreSQL's ``tsvector``) or an exported copy indexes the same words with it.
     """
-    by_doc_u: dict[str, list[Unit]] = {}
-    by_doc_c: dict[str, list[Chunk]] = {}
-    for u in units:
-        by_doc_u.setdefault(u.doc, []).append(u)
-    for c in chunks:
-        by_doc_c.setdefault(c.doc, []).append(c)
     at = {c.id: i for i, c in enumerate(chunks)}
     texts = [c.text for c in chunks]
-    for d in docs:
-        cs = by_doc_c.get(d.id, [])
-        for c, p in zip(cs, doc_pieces(d, by_doc_u.get(d.id, []), cs), strict=True):
+    for d, us, cs in _per_doc(docs, units, chunks):
+        for c, p in zip(cs, doc_pieces(d, us, cs), strict=True):
             texts[at[c.id]] = p.text
     return texts
 
