@@ -9,12 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_helpers import Server, free_port, shot
+from ui_helpers import Server, locked_server, shot
 
 from core.config import Settings
-from engine.qa import QA
-from ui.app import launch
-from ui.auth import Credentials
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "llm"))
 
@@ -69,15 +66,8 @@ def test_the_llm_panel_cannot_send_a_server_variable(page: Any, server: Server, 
 
 @pytest.fixture(scope="module")
 def locked(ui_settings: Settings) -> Iterator[str]:
-    qa = QA.load(ui_settings.index_dir, ui_settings)
-    port = free_port()
-    demo, ws = launch(qa, ui_settings, port=port, block=False, quiet=True, auth=Credentials("analyst", "pw-2024"),
-                      uploads_dir=Path(ui_settings.index_dir).parent / "uploads-locked-browser")
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
-        ws.close()
+    with locked_server(ui_settings, "pw-2024", "uploads-locked-browser") as url:
+        yield url + "/"
 
 
 def test_a_password_protected_server_shows_a_login_first(browser: Any, locked: str) -> None:

@@ -16,12 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from ui_helpers import Server, free_port
+from ui_helpers import Server, free_port, locked_server
 
 from core.config import Settings
 from engine.qa import QA
-from ui.app import launch
-from ui.auth import Credentials
 from ui.tabs.llm_panel import LLMPanel
 from ui.workspace import Workspace
 
@@ -93,15 +91,8 @@ def test_no_input_of_the_page_names_an_environment_variable(server: Server) -> N
 
 @pytest.fixture(scope="module")
 def locked(ui_settings: Settings) -> Iterator[str]:
-    qa = QA.load(ui_settings.index_dir, ui_settings)
-    port = free_port()
-    demo, ws = launch(qa, ui_settings, port=port, block=False, quiet=True, auth=Credentials("analyst", "s3cret pw"),
-                      uploads_dir=Path(ui_settings.index_dir).parent / "uploads-locked")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        demo.close()
-        ws.close()
+    with locked_server(ui_settings, "s3cret pw", "uploads-locked") as url:
+        yield url
 
 
 def test_with_a_password_nothing_is_reachable_without_logging_in(locked: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -11,11 +13,28 @@ from typing import Any
 
 from core.config import Settings
 from core.types import Entity, Evidence, Fact
+from engine.qa import QA
+from ui.app import launch
+from ui.auth import Credentials
 from ui.workspace import Workspace
 
 CHROMIUM = Path(os.environ.get("KGQA_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 UPLOAD_LIMIT = 256 * 1024  # small, so the size limit is cheap to test
+
+
+@contextmanager
+def locked_server(settings: Settings, password: str, uploads: str) -> Iterator[str]:
+    """A workspace on 127.0.0.1 behind a login (user ``analyst``); yields its base URL."""
+    qa = QA.load(settings.index_dir, settings)
+    port = free_port()
+    demo, ws = launch(qa, settings, port=port, block=False, quiet=True, auth=Credentials("analyst", password),
+                      uploads_dir=Path(settings.index_dir).parent / uploads)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        demo.close()
+        ws.close()
 
 
 def free_port() -> int:
