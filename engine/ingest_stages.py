@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -128,8 +129,25 @@ def workers(n: int) -> Iterator[Executor]:
         yield InlineExecutor()
         return
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=exit_with_parent) as pool:
         yield pool
+
+
+def exit_with_parent() -> None:
+    """In a worker: exit as soon as the ingesting process is gone.
+
+    A parent killed with SIGKILL (a crash, the OOM killer, ``kill -9``) cannot shut its pool down, and
+    a worker blocked on the pool's queue would otherwise stay behind holding a model in memory.
+    """
+    parent = mp.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns when the parent's sentinel closes, i.e. the parent has exited
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kgqa-exit-with-parent", daemon=True).start()
 
 
 @dataclass
