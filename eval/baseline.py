@@ -190,8 +190,10 @@ class ChunkedBaseline(BaselineSystem):
     def build_chunked(
         cls, docs: dict[str, str], chunk_size: int, chunk_overlap: int, unit: str = "tokens",
         settings: Settings | None = None, top_k: int | None = None, embed_model: Any = None,
+        show_progress: bool = False,
     ) -> ChunkedBaseline:
-        """Split ``docs`` (id -> raw text) with the given chunking and index the nodes; time each step."""
+        """Split ``docs`` (id -> raw text) with the given chunking and index the nodes; time each step
+        (``show_progress``: llama-index's progress bars on stderr)."""
         set_offline_env()
         settings = settings or Settings()
         t0 = time.perf_counter()
@@ -212,13 +214,29 @@ class ChunkedBaseline(BaselineSystem):
         t1 = time.perf_counter()
         nodes = splitter.get_nodes_from_documents(documents)
         t2 = time.perf_counter()
-        index = VectorStoreIndex(nodes, embed_model=embed_model)
+        index = VectorStoreIndex(nodes, embed_model=embed_model, show_progress=show_progress)
         t3 = time.perf_counter()
         timings = {"load": round(t1 - t0, 2), "split": round(t2 - t1, 2), "embed+index": round(t3 - t2, 2),
                    "total": round(t3 - t0, 2)}
         return cls(index, docs, top_k or settings.top_k, desc, round(t3 - t0, 2),
                    splitter_desc=f"SentenceSplitter(chunk_size={chunk_size} {unit}, chunk_overlap={chunk_overlap})",
                    timings=timings)
+
+    @classmethod
+    def load(
+        cls, persist: Path, docs: dict[str, str], splitter_desc: str, timings: dict[str, float],
+        settings: Settings | None = None, top_k: int | None = None,
+    ) -> ChunkedBaseline:
+        """The baseline a build persisted in ``persist`` (``eval.perf_baseline``), ready to answer."""
+        set_offline_env()
+        settings = settings or Settings()
+        from llama_index.core import StorageContext, load_index_from_storage  # heavy (torch)
+
+        embed_model, desc = embedding(settings, batch_size=settings.embed_batch_size)
+        use_embedding(embed_model)
+        index = load_index_from_storage(StorageContext.from_defaults(persist_dir=str(persist)), embed_model=embed_model)
+        return cls(index, docs, top_k or settings.top_k, desc, timings.get("total", 0.0),
+                   splitter_desc=splitter_desc, timings=timings)
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "splitter": self.splitter_desc}

@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
         graph: GraphOpt = True,
         baseline: BaselineOpt = True,
         fresh: FreshOpt = False,
-        filings: Annotated[int | None, typer.Option("--filings", min=1, max=15, help="filings mode: ingest a fixed-seed sample (--seed) of N of the 15 PDFs.")] = None,
+        filings: Annotated[int | None, typer.Option("--filings", min=1, max=15, help="filings mode: ingest a fixed-seed sample (--seed) of N of the 15 PDFs (default: all 15).")] = None,
         quiet: QuietOpt = False,
     ) -> None:
         """FinanceBench: evidence hit@1/5/10, MRR and answer correctness; writes eval/reports/financebench-MODE.md."""
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         from eval.bench_financebench import run_financebench
 
         report = run_financebench(mode, _check_bench(bench_dir), work_dir, sample, seed, graph, baseline, fresh, out,
-                                  progress("kgqa bench", quiet), n_filings=filings)
+                                  progress("kgqa bench", quiet), n_filings=filings, show=not quiet)
         print(_summary(report))
 
     @bench.command("lihua")
@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         from eval.bench_lihua import run_lihua
 
         report = run_lihua(_check_bench(bench_dir), work_dir, sample, seed, graph, baseline, fresh, out,
-                           progress("kgqa bench", quiet))
+                           progress("kgqa bench", quiet), show=not quiet)
         print(_summary(report))
 
     @bench.command("perf")

@@ -56,7 +56,7 @@ PUBLISHED = [
 def run_financebench(
     mode: str = "pages", bench: Path | None = None, work: Path | None = None, n_sample: int | None = None,
     seed: int = 0, use_graph: bool = True, baseline: bool = True, fresh: bool = False,
-    out_dir: Path | None = None, say: Say | None = None, baseline_embed: Any = None, n_filings: int | None = None,
+    out_dir: Path | None = None, say: Say | None = None, n_filings: int | None = None, show: bool = False,
 ) -> dict[str, Any]:
     """Run one FinanceBench mode end to end; write ``eval/reports/financebench-<mode>.{json,md}``."""
     set_offline_env()
@@ -69,7 +69,7 @@ def run_financebench(
     paths, filings, wd = _corpus(mode, rows, bench, work, n_filings, seed, say)
     settings = kgqa_settings(wd / "index", use_graph=use_graph)
     say("kgqa: ingesting (an unchanged index is reused)")
-    kg_ingest, qa = open_kgqa(paths, settings, say, fresh)
+    kg_ingest, qa = open_kgqa(paths, settings, say, fresh, show)
     if mode == "pages":
         questions = pages_questions(rows)
     else:
@@ -78,8 +78,9 @@ def run_financebench(
     questions = sample(questions, n_sample, seed)
     say(f"{len(questions)} of {n_all} questions")
     name = f"financebench-{mode}"
-    run = BenchRun(name, bench, settings, qa, kg_ingest, questions, n_all, n_sample, seed, t_start)
-    run_systems(run, CHUNKING if baseline else None, say, baseline_embed)
+    run = BenchRun(name, bench, settings, qa, kg_ingest, questions, n_all, n_sample, seed, t_start,
+                   [str(p) for p in paths])
+    run_systems(run, CHUNKING if baseline else None, say, show)
     report = run_report(run, use_graph, {"filings": filings, "filings_sample": n_filings})
     png = hit_plot(name, report["results"], f"FinanceBench {mode}: evidence hit@k", out_dir)
     write_outputs(name, report, financebench_markdown(report, png), out_dir)

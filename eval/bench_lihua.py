@@ -44,7 +44,7 @@ PUBLISHED = [
 def run_lihua(
     bench: Path | None = None, work: Path | None = None, n_sample: int | None = None, seed: int = 0,
     use_graph: bool = True, baseline: bool = True, fresh: bool = False, out_dir: Path | None = None,
-    say: Say | None = None, baseline_embed: Any = None,
+    say: Say | None = None, show: bool = False,
 ) -> dict[str, Any]:
     """Ingest the chat logs, run the questions on kgqa and the baseline; write ``eval/reports/lihua.{json,md}``."""
     set_offline_env()
@@ -57,13 +57,13 @@ def run_lihua(
     t_start = time.perf_counter()
     settings = kgqa_settings(wd / "index", use_graph=use_graph)
     say("kgqa: ingesting the chat logs (an unchanged index is reused)")
-    kg_ingest, qa = open_kgqa([data], settings, say, fresh)
+    kg_ingest, qa = open_kgqa([data], settings, say, fresh, show)
     questions = lihua_questions(rows, list(qa.index.docs))
     n_all = len(questions)
     questions = sample(questions, n_sample, seed)
     say(f"{len(questions)} of {n_all} questions")
-    run = BenchRun("lihua", bench, settings, qa, kg_ingest, questions, n_all, n_sample, seed, t_start)
-    run_systems(run, CHUNKING if baseline else None, say, baseline_embed)
+    run = BenchRun("lihua", bench, settings, qa, kg_ingest, questions, n_all, n_sample, seed, t_start, [str(data)])
+    run_systems(run, CHUNKING if baseline else None, say, show)
     report = run_report(run, use_graph)
     png = hit_plot("lihua", report["results"], "LiHua-World: evidence-file hit@k", out_dir)
     write_outputs("lihua", report, lihua_markdown(report, png), out_dir)

@@ -75,17 +75,53 @@ def latency_table(results: dict[str, dict[str, Any]]) -> str:
                      "all queries s"], rows)
 
 
+def _kbs(n_bytes: int | None, seconds: float | None) -> str:
+    """Throughput in kB/s (``–`` without both figures).
+
+    >>> _kbs(2_000_000, 4.0), _kbs(None, 1.0)
+    ('500.0', '–')
+    """
+    return f"{n_bytes / 1e3 / seconds:.1f}" if n_bytes and seconds else "–"
+
+
+def _stages(timings: dict[str, float], n_bytes: int | None, skip: tuple[str, ...]) -> str:
+    """Each stage's seconds and throughput over the whole input, e.g. ``embed 12.0 s (50.0 kB/s)``."""
+    return ", ".join(f"{k} {v:.1f} s ({_kbs(n_bytes, v)} kB/s)" for k, v in timings.items() if k not in skip and v)
+
+
+def _rss(r: dict[str, Any]) -> str:
+    if not r.get("peak_rss_mb"):
+        return "–"
+    extra = f" + {r['worker_peak_rss_mb']:.0f} (worker)" if r.get("worker_peak_rss_mb") else ""
+    return f"{r['peak_rss_mb']:.0f}{extra}"
+
+
 def ingest_table(kg: dict[str, Any], bl: dict[str, Any]) -> str:
-    t = kg["timings_s"]
+    """Both systems' ingest: time and kB/s overall and per stage, peak RSS, index size on disk, and
+    kgqa's ratios to the baseline (time and throughput over the same input bytes)."""
+    t, n_in = kg["timings_s"], kg.get("bytes_in")
+    bt, b_in = bl["timings"], bl.get("bytes_in") or n_in
+    kt_total, bt_total = t.get("total", kg.get("wall_s", 0)), bt["total"]
     rows = [
         ["kgqa" + (" (index reused; figures of the build that made it)" if kg.get("reused") else ""),
-         kg["documents"], f"{kg['units']} units / {kg['chunks']} chunks", f"{t.get('total', 0):.1f}",
-         f"parse {t.get('parse', 0):.1f}, embed {t.get('embed', 0):.1f}, index {t.get('index', 0):.1f}, "
-         f"graph {t.get('graph', 0):.1f}", f"{kg['index_bytes'] / 1e6:.1f}"],
-        ["baseline", bl["documents"], f"{bl['nodes']} nodes", f"{bl['timings']['total']:.1f}",
-         ", ".join(f"{k} {v:.1f}" for k, v in bl["timings"].items() if k != "total"), f"{bl['index_bytes'] / 1e6:.1f}"],
+         kg["documents"], f"{kg['units']} units / {kg['chunks']} chunks", f"{kt_total:.1f}", _kbs(n_in, kt_total),
+         _stages(t, n_in, ("total", "parse+embed wall")), _rss(kg), f"{kg['index_bytes'] / 1e6:.1f}"],
+        ["baseline", bl["documents"], f"{bl['nodes']} nodes", f"{bt_total:.1f}", _kbs(b_in, bt_total),
+         _stages(bt, b_in, ("total",)), _rss(bl), f"{bl['index_bytes'] / 1e6:.1f}"],
     ]
-    return md_table(["system", "documents", "pieces", "ingest s", "split s", "index MB on disk"], rows)
+    ratio = ["kgqa / baseline", "", "", _ratio(kt_total, bt_total), _ratio(bt_total, kt_total) + " (throughput)", "",
+             _ratio(kg.get("peak_rss_mb"), bl.get("peak_rss_mb")), _ratio(kg["index_bytes"], bl["index_bytes"])]
+    return md_table(["system", "documents", "pieces", "ingest s", "kB/s", "stages (busy s, kB/s of the whole input)",
+                     "peak RSS MB", "index MB on disk"], [*rows, ratio])
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    """``a / b`` as ``1.50x`` (``–`` without both).
+
+    >>> _ratio(3.0, 2.0), _ratio(None, 1.0)
+    ('1.50x', '–')
+    """
+    return f"{a / b:.2f}x" if a and b else "–"
 
 
 def misses(records: Sequence[dict[str, Any]], n: int = 8) -> list[str]:
@@ -113,7 +149,16 @@ def run_line(report: dict[str, Any]) -> str:
 
 def ingest_section(report: dict[str, Any]) -> list[str]:
     bl = report["baseline_ingest"]
-    return ["## Ingest", "", ingest_table(report["kgqa_ingest"], bl) if bl else "", ""]
+    if not bl:
+        return ["## Ingest", ""]
+    return [
+        "## Ingest", "", ingest_table(report["kgqa_ingest"], bl), "",
+        "Each system ingests in a fresh process (its peak RSS is its own; kgqa's parse/extract worker process "
+        "is shown apart). kgqa's stages overlap: the worker parses and extracts while the main process encodes, "
+        "so stage seconds add up to more than the wall time. The baseline reads the same files with kgqa's "
+        "loader (PDF text layer); its `load` is importing llama-index and loading the model.",
+        "",
+    ]
 
 
 def retrieval_section(report: dict[str, Any], title: str, level: str, group_caption: str,
@@ -186,12 +231,15 @@ def ingest_gap(report: dict[str, Any]) -> list[str]:
     kt, bt = kg["timings_s"].get("total", 0), bl["timings"]["total"]
     if kt <= bt and kg["index_bytes"] <= bl["index_bytes"]:
         return []
+    t = kg["timings_s"]
     return [
         f"Ingest: kgqa took {kt:.0f} s vs {bt:.0f} s and its index is {kg['index_bytes'] / 1e6:.1f} MB vs "
-        f"{bl['index_bytes'] / 1e6:.1f} MB: it embeds every unit (sentence, table row) as well as every chunk "
-        f"({kg.get('embedded') or kg['units'] + kg['chunks']} texts vs the baseline's {bl['nodes']} nodes) for "
-        "sentence-level re-scoring and exact citations, keeps two BM25 indexes and the raw text of every "
-        f"document, and extracts the knowledge graph ({kg['timings_s'].get('graph', 0):.0f} s).",
+        f"{bl['index_bytes'] / 1e6:.1f} MB. kgqa passes every token of the text through the encoder once "
+        f"({kg['chunks']} chunks; its {kg['units']} unit vectors are pooled from the same pass), where the "
+        f"baseline's encoder sees at most its first 256 tokens of each of its {bl['nodes']} nodes; kgqa also "
+        f"extracts the knowledge graph (spaCy NER and the statement reader: {t.get('extract', 0):.0f} s in the "
+        "worker), keeps unit vectors, two BM25 indexes, the graph and its extraction cache, and the raw text "
+        "of every document for exact citations.",
         "",
     ]
 

@@ -16,9 +16,11 @@ import shutil
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from tqdm import tqdm
 
 from core.config import Settings
 from core.types import Answer
@@ -30,11 +32,14 @@ from eval.baseline import ChunkedBaseline
 from eval.bench_common import K_MAX, KS, BenchQuestion, Hit, Say, dir_bytes
 from eval.gold_eval import KgqaSystem
 from eval.metrics import percentile
+from eval.perf_probe import run_worker
 
 # ---- kgqa's index -----------------------------------------------------------------------------------
 
 
-def kgqa_ingest(paths: Sequence[Path], settings: Settings, say: Say, fresh: bool = False) -> dict[str, Any]:
+def kgqa_ingest(
+    paths: Sequence[Path], settings: Settings, say: Say, fresh: bool = False, progress: bool = False,
+) -> dict[str, Any]:
     """Build (or reuse) the kgqa index of ``paths``; return the ingest figures.
 
     A build that did work stores its figures in ``<index_dir>/../ingest.json``; when the index is
@@ -42,11 +47,11 @@ def kgqa_ingest(paths: Sequence[Path], settings: Settings, say: Say, fresh: bool
     those of the build that made it).
     """
     index_dir = Path(settings.index_dir)
-    record = index_dir.parent / f"{index_dir.name}.ingest.json"
+    record = ingest_record(index_dir)
     if fresh and index_dir.exists():
         shutil.rmtree(index_dir)
     t0 = time.perf_counter()
-    report = build_index(list(paths), settings, say=say)
+    report = build_index(list(paths), settings, say=say, progress=progress)
     wall = time.perf_counter() - t0
     gen = FileStore(index_dir).current()
     assert gen is not None
@@ -73,6 +78,11 @@ def kgqa_ingest(paths: Sequence[Path], settings: Settings, say: Say, fresh: bool
     }
     record.write_text(json.dumps(out, indent=1), encoding="utf-8")
     return out
+
+
+def ingest_record(index_dir: Path) -> Path:
+    """Where the figures of the build that made ``index_dir`` are kept (beside it)."""
+    return Path(index_dir).parent / f"{Path(index_dir).name}.ingest.json"
 
 
 # ---- one system on the questions ----------------------------------------------------------------------
@@ -119,11 +129,15 @@ def pct(xs: Sequence[float], p: float) -> float | None:
     return percentile(list(xs), p)
 
 
-def run_system(system: BenchSystem, questions: Sequence[BenchQuestion], say: Say, answers: bool = True) -> dict[str, Any]:
-    """Retrieve (top :data:`K_MAX`) and answer every question; score both; time both."""
+def run_system(
+    system: BenchSystem, questions: Sequence[BenchQuestion], say: Say, answers: bool = True, show: bool = False,
+) -> dict[str, Any]:
+    """Retrieve (top :data:`K_MAX`) and answer every question; score both; time both (``show``: a
+    progress bar with its ETA on stderr)."""
     records = []
     t_ret: list[float] = []
     t_ans: list[float] = []
+    bar = tqdm(total=len(questions), desc=f"{system.name}: questions", unit="q", disable=not show, leave=False)
     for i, q in enumerate(questions, 1):
         t0 = time.perf_counter()
         spans = system.retrieve(q.question, K_MAX)
@@ -141,8 +155,10 @@ def run_system(system: BenchSystem, questions: Sequence[BenchQuestion], say: Say
                         "value": ans.value, "answer_type": ans.answer_type,
                         "answer": " ".join(ans.text.split())[:300], "gold": " ".join(q.answer.split())[:300]})
         records.append(rec)
-        if i % 25 == 0 or i == len(questions):
+        bar.update()
+        if not show and (i % 25 == 0 or i == len(questions)):
             say(f"{system.name}: {i}/{len(questions)} questions")
+    bar.close()
     return {"records": records, **summarize(records, t_ret, t_ans)}
 
 
@@ -223,31 +239,45 @@ class BenchRun:
     sample: int | None
     seed: int
     t_start: float
+    paths: list[str] = field(default_factory=list)  # what was ingested (the baseline reads the same files)
     results: dict[str, dict[str, Any]] | None = None
     baseline: ChunkedBaseline | None = None
     baseline_ingest: dict[str, Any] | None = None
 
 
-def open_kgqa(paths: Sequence[Path], settings: Settings, say: Say, fresh: bool) -> tuple[dict[str, Any], QA]:
-    """Ingest ``paths`` into kgqa's benchmark index (an unchanged one is reused) and load it."""
-    kg_ingest = kgqa_ingest(paths, settings, say, fresh=fresh)
+def open_kgqa(
+    paths: Sequence[Path], settings: Settings, say: Say, fresh: bool, show: bool = False,
+) -> tuple[dict[str, Any], QA]:
+    """Ingest ``paths`` into kgqa's benchmark index in a fresh process (an unchanged index is reused),
+    so that its peak RSS is its own, and load the index here (``show``: the ingest's progress bar)."""
+    args = {"paths": [str(p) for p in paths], "index": str(settings.index_dir), "fresh": fresh,
+            "use_graph": settings.use_graph, "progress": show}
+    kg_ingest, _ = run_worker("kgqa-ingest", args, show=show)
+    say(f"kgqa: {kg_ingest['documents']} documents, {kg_ingest['chunks']} chunks"
+        + (" (index reused)" if kg_ingest.get("reused") else f", ingest {kg_ingest['wall_s']:.0f} s"))
     return kg_ingest, QA.load(settings.index_dir, settings)
 
 
-def run_systems(run: BenchRun, chunking: Chunking | None, say: Say, baseline_embed: Any = None) -> BenchRun:
-    """kgqa, then (unless ``chunking`` is None) the baseline over kgqa's loaded documents, on the questions."""
-    run.results = {"kgqa": run_system(KgqaSystem(run.qa), run.questions, say)}
+def run_systems(run: BenchRun, chunking: Chunking | None, say: Say, show: bool = False) -> BenchRun:
+    """kgqa, then (unless ``chunking`` is None) the baseline, on the questions.
+
+    The baseline is built in a fresh process (its ingest time and peak RSS are its own) over the same
+    files, persisted beside kgqa's index, and loaded here to answer.
+    """
+    run.results = {"kgqa": run_system(KgqaSystem(run.qa), run.questions, say, show=show)}
     if chunking is None:
         return run
-    say(f"baseline: building llama-index VectorStoreIndex ({chunking.describe()})")
+    say(f"baseline: building llama-index VectorStoreIndex ({chunking.describe()}) in a fresh process")
+    persist = Path(run.settings.index_dir).parent / "baseline"
+    args = {"paths": run.paths, "persist": str(persist), "chunking": [chunking.size, chunking.overlap, chunking.unit],
+            "progress": show}
+    built, wall = run_worker("baseline-chunked", args, show=show)
     docs = {d: r.raw for d, r in run.qa.index.docs.items()}
-    bl = ChunkedBaseline.build_chunked(docs, chunking.size, chunking.overlap, unit=chunking.unit,
-                                      settings=run.settings, embed_model=baseline_embed)
+    bl = ChunkedBaseline.load(persist, docs, built["splitter"], built["timings"], settings=run.settings)
     bl.name = "baseline"
     run.baseline = bl
-    run.baseline_ingest = {"documents": len(docs), "nodes": bl.n_nodes, "timings": bl.timings, "config": bl.config(),
-                           "index_bytes": bl.index_bytes()}
-    run.results["baseline"] = run_system(bl, run.questions, say)
+    run.baseline_ingest = {**built, "process_s": round(wall, 2)}
+    run.results["baseline"] = run_system(bl, run.questions, say, show=show)
     return run
 
 

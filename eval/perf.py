@@ -34,12 +34,10 @@ from eval.bench_report import write_outputs
 from eval.financebench_data import filings_question_texts, filings_selection
 from eval.gold_eval import GOLD_QA, load_gold
 from eval.open_eval import load_compare, load_open
-from eval.perf_probe import COLD_RUNS, RESULT
+from eval.perf_probe import COLD_RUNS, run_worker, worker_env
 from eval.perf_report import perf_markdown
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
-WORKER_MODULES = {"kgqa-ingest": "eval.perf_kgqa", "kgqa-warm": "eval.perf_kgqa",
-                  "baseline": "eval.perf_baseline", "baseline-cold": "eval.perf_baseline"}
 
 
 # ---- corpora --------------------------------------------------------------------------------------
@@ -85,23 +83,9 @@ def shape_questions() -> dict[str, list[str]]:
 # ---- the driver -----------------------------------------------------------------------------------
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
-def worker(name: str, args: dict[str, Any], timeout: float = 7200) -> tuple[dict[str, Any], float]:
-    """Run one worker in a fresh process; return its JSON result and the process's wall time."""
-    t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", WORKER_MODULES[name], name, json.dumps(args)], capture_output=True,
-                       text=True, cwd=ROOT, env=_env(), timeout=timeout)
-    wall = time.perf_counter() - t0
-    line = next((x for x in p.stdout.splitlines() if x.startswith(RESULT)), None)
-    if p.returncode != 0 or line is None:
-        raise RuntimeError(f"perf worker {name} failed (exit {p.returncode}): {p.stderr.strip()[-1500:]}")
-    return json.loads(line[len(RESULT):]), wall
+def worker(name: str, args: dict[str, Any], timeout: float = 7200, show: bool = False) -> tuple[dict[str, Any], float]:
+    """Run one worker in a fresh process (:func:`eval.perf_probe.run_worker`)."""
+    return run_worker(name, args, timeout, show)
 
 
 def kgqa_cmd() -> list[str]:
@@ -115,7 +99,7 @@ def cold_kgqa(index: Path, question: str, runs: int = COLD_RUNS) -> dict[str, An
     for _ in range(runs):
         t0 = time.perf_counter()
         p = subprocess.run([*kgqa_cmd(), "ask", question, "--index", str(index)], capture_output=True, text=True,
-                           cwd=ROOT, env=_env(), timeout=600)
+                           cwd=ROOT, env=worker_env(), timeout=600)
         times.append(time.perf_counter() - t0)
         if p.returncode != 0:
             raise RuntimeError(f"kgqa ask failed: {p.stderr.strip()[-500:]}")
@@ -189,16 +173,15 @@ def run_perf(
 
 
 def filings_point(bench: Path, work: Path | None, n_filings: int | None, seed: int, say: Say) -> dict[str, Any] | None:
-    """The FinanceBench filings as a scaling point, on the index of ``kgqa bench financebench --mode filings``.
-
-    None when it fails: the scaling series is kept all the same.
+    """The FinanceBench filings as a point of the same run: both systems ingest them afresh (time, kB/s,
+    peak RSS, index size) and answer their questions. None when it fails: the scaling series is kept.
     """
     paths, tag = filings_selection(bench, n_filings, seed)
     fqs = filings_question_texts(bench, paths)
     fw = work_dir(work) / tag
     label = "FinanceBench filings" + (f" ({len(paths)} of 15)" if n_filings else "")
     try:
-        point = measure_point(label, [str(p) for p in paths], fqs, fw / "perf", say, fresh=False, index=fw / "index")
+        point = measure_point(label, [str(p) for p in paths], fqs, fw / "perf", say)
     except RuntimeError as exc:  # keep the scaling series even if this point fails
         say(f"filings point failed: {exc}")
         return None

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 from engine.qa import QA
 from eval.bench_common import kgqa_settings
-from eval.bench_run import kgqa_ingest
+from eval.bench_run import ingest_record, kgqa_ingest
 from eval.perf_probe import WARMUP, Worker, latency_stats, peak_rss_mb, serve, time_answers
 
 
 def w_kgqa_ingest(a: dict[str, Any]) -> dict[str, Any]:
-    """Build the kgqa index of ``a["paths"]`` in ``a["index"]`` (fresh unless told); its figures and peak RSS."""
+    """Build the kgqa index of ``a["paths"]`` in ``a["index"]`` (fresh unless told); its figures and the
+    peak RSS of this process and of its parse/extract worker (``a["progress"]``: a progress bar on stderr)."""
     s = kgqa_settings(Path(a["index"]), use_graph=a.get("use_graph", True))
-    r = kgqa_ingest([Path(p) for p in a["paths"]], s, lambda _m: None, fresh=a.get("fresh", True))
-    return {**r, "peak_rss_mb": None if r.get("reused") else peak_rss_mb()}
+    r = kgqa_ingest([Path(p) for p in a["paths"]], s, lambda _m: None, fresh=a.get("fresh", True),
+                    progress=a.get("progress", False))
+    if r.get("reused"):
+        return r
+    r.update({"peak_rss_mb": peak_rss_mb(), "worker_peak_rss_mb": peak_rss_mb(children=True) or None})
+    ingest_record(s.index_dir).write_text(json.dumps(r, indent=1), encoding="utf-8")  # a reuse reports them too
+    return r
 
 
 def w_kgqa_warm(a: dict[str, Any]) -> dict[str, Any]:

@@ -1,14 +1,12 @@
 """LiHua-World end to end (``eval.bench_lihua``) on two synthetic chat logs.
 
-kgqa runs with the real model; the baseline with llama-index's mock embeddings (its plumbing, not its quality).
+Both systems run with the real model, each ingest in its own process.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
-from llama_index.core.embeddings import MockEmbedding
 
 from eval.bench_lihua import lihua_markdown, run_lihua
 
@@ -39,8 +37,7 @@ def _bench(tmp_path: Path) -> Path:
 
 def test_lihua_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "reports"
-    report = run_lihua(_bench(tmp_path), tmp_path / "work", use_graph=False, out_dir=out,
-                       baseline_embed=MockEmbedding(embed_dim=8))
+    report = run_lihua(_bench(tmp_path), tmp_path / "work", use_graph=False, out_dir=out)
     assert report["benchmark"] == "lihua" and report["questions"] == 2 and "filings" not in report
     kg = report["results"]["kgqa"]
     assert kg["retrieval"]["n"] == 1 and kg["retrieval"]["hit@10"] == 1.0  # the Null question has no evidence

@@ -43,8 +43,10 @@ def _report() -> dict[str, Any]:
         "date": "2026-01-02 03:04", "wall_s": 12.4, "questions": 2, "questions_total": 150, "seed": 3,
         "use_graph": False,
         "kgqa_ingest": {"cpu_count": 2, "documents": 2, "units": 10, "chunks": 4, "embedded": 14,
-                        "timings_s": {"total": 9.0, "parse": 1.0, "embed": 7.0, "index": 1.0}, "index_bytes": 2e6},
-        "baseline_ingest": {"documents": 2, "nodes": 2, "timings": {"load": 1.0, "total": 3.0}, "index_bytes": 1e6},
+                        "timings_s": {"total": 9.0, "parse": 1.0, "embed": 7.0, "index": 1.0}, "index_bytes": 2e6,
+                        "bytes_in": 90_000, "peak_rss_mb": 900.0, "worker_peak_rss_mb": 300.0},
+        "baseline_ingest": {"documents": 2, "nodes": 2, "timings": {"load": 1.0, "total": 3.0}, "index_bytes": 1e6,
+                            "bytes_in": 90_000, "peak_rss_mb": 600.0},
         "passages": {"kgqa_chunks": 4, "kgqa_chunk_chars_mean": 50.0, "kgqa_chunk_chars_median": 40.0,
                      "kgqa_single_unit_share": 0.5, "kgqa_sections": 3, "baseline_nodes": 2,
                      "baseline_node_chars_mean": 90.0},
@@ -64,8 +66,11 @@ def test_run_line_and_ingest() -> None:
     assert line.startswith("Run 2026-01-02 03:04 on this machine (2 CPU cores), wall time 12 s.")
     assert "2 of 150 questions (fixed-seed sample, seed 3); kgqa graph off." in line
     ing = ingest_section(r)
-    assert ing[0] == "## Ingest" and "| kgqa | 2 | 10 units / 4 chunks | 9.0 |" in ing[2]
-    assert ingest_section({**r, "baseline_ingest": None}) == ["## Ingest", "", "", ""]
+    assert ing[0] == "## Ingest" and "| kgqa | 2 | 10 units / 4 chunks | 9.0 | 10.0 |" in ing[2]  # 90 kB in 9 s
+    assert "embed 7.0 s (12.9 kB/s)" in ing[2] and "| 900 + 300 (worker) |" in ing[2]
+    assert "| baseline | 2 | 2 nodes | 3.0 | 30.0 | load 1.0 s (90.0 kB/s) | 600 | 1.0 |" in ing[2]
+    assert "| kgqa / baseline |  |  | 3.00x | 0.33x (throughput) |  | 1.50x | 2.00x |" in ing[2]
+    assert ingest_section({**r, "baseline_ingest": None}) == ["## Ingest", ""]
 
 
 def test_retrieval_section_has_plot_and_groups(tmp_path: Path) -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from eval.gold_eval import GOLD_QA, load_gold
-from eval.perf import WORKER_MODULES, gold_questions, replicate, worker
+from eval.perf import gold_questions, replicate, worker
 from eval.perf_baseline import WORKERS as BASELINE_WORKERS
 from eval.perf_kgqa import WORKERS as KGQA_WORKERS
+from eval.perf_probe import WORKER_MODULES
 
 
 def test_replicate_makes_distinct_files(tmp_path: Path) -> None:
