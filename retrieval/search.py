@@ -10,6 +10,7 @@ Each stage can be switched off in :class:`~core.config.Settings` (``use_dense``,
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from core.config import Settings
 from core.interfaces import Embedder
 from core.safety import Quarantine
 from core.types import Chunk, Passage, QuestionAnalysis, ScoredUnit, SearchResult
-from retrieval.embedding import query_embedder
+from retrieval.encoder import question_encoder
 from retrieval.question import analyze
 from retrieval.store import RetrievalIndex
 
@@ -36,7 +37,7 @@ class Retriever:
     def encoder(self) -> Embedder:
         """The query encoder, loaded on first use (once per process)."""
         if self._encoder is None:
-            self._encoder = query_embedder(self.settings.model)
+            self._encoder = question_encoder(self.settings.model, Path(self.settings.cache_dir).expanduser())
         return self._encoder
 
     def embed(self, text: str) -> np.ndarray:
