@@ -145,7 +145,8 @@ def _state(pool: Executor, plan: SourcePlan, prev: Snapshot | None, cache_root: 
     def encoder_for(threads: int) -> EncodeFn:
         return encode_fn or default_encode_fn(settings, False, threads)
 
-    total = sum(_size(f) for f, _ in plan.to_parse) + sum(len(r.raw.encode("utf-8")) for r in plan.kept)
+    # file bytes on both sides (a PDF's text is much smaller than its file): the bar ends at 100 %
+    total = sum(_size(f) for f, _ in plan.to_parse) + sum(_size(Path(r.path)) for r in plan.kept)
     say(f"reading {len(plan.to_parse)} files and embedding their chunks as they are parsed; "
         f"keeping {len(plan.kept)} unchanged documents")
     if not progress:
@@ -155,7 +156,7 @@ def _state(pool: Executor, plan: SourcePlan, prev: Snapshot | None, cache_root: 
 
     with tqdm(total=total, unit="B", unit_scale=True, desc="ingest", leave=False) as bar:
         return build_state(pool, plan, prev.index if prev else None, cache_root, settings,
-                           encoder_for, settings.use_graph, lambda p: bar.update(len(p.doc.raw.encode("utf-8"))))
+                           encoder_for, settings.use_graph, lambda p: bar.update(_size(Path(p.doc.path))))
 
 
 def _report_state(report: BuildReport, state: IndexState, prev: Snapshot | None, t0: float, say: Say) -> None:
