@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
     @bench.command("perf")
     def perf(
         scales: Annotated[str, typer.Option("--scales", help="Replication factors of the bundled corpus.")] = "1,10,100",
-        with_filings: Annotated[bool, typer.Option("--with-filings", help="Add the FinanceBench filings as a scaling point (shares the index of `bench financebench --mode filings`).")] = False,
+        with_filings: Annotated[bool, typer.Option("--with-filings", help="Add the FinanceBench filings (all 15 unless --filings) as a point of the same run: both systems ingest them afresh.")] = False,
         filings: Annotated[int | None, typer.Option("--filings", min=1, max=15, help="With --with-filings: a fixed-seed sample of N filings.")] = None,
         seed: SeedOpt = 0,
         bench_dir: BenchDirOpt = None,
