@@ -37,6 +37,7 @@ def test_exports_reload(corpus_store, tmp_path):
     assert g.nodes[twilio]["name"] == "Twilio"
     (js,) = export(corpus_store, "json", tmp_path / "j")
     assert NetworkXGraphStore.load(js).stats()["facts"] == len(corpus_store.all_facts())
+    assert js.name == "graph.json" and json.loads(js.read_text(encoding="utf-8"))["directed"] is True  # plain JSON for users
     nodes, rels = export(corpus_store, "neo4j", tmp_path / "n")
     with open(nodes, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
