@@ -37,7 +37,7 @@ from engine.ingest_stages import (
 from engine.llm import make_chat
 from engine.store import FORMAT_VERSION, FileStore, Snapshot
 from engine.stores import IndexStore, open_store
-from kg.pipeline import build_graph, graph_is_stale
+from kg.pipeline import GRAPH_FILE, build_graph, graph_is_stale
 from retrieval.build import EncodeFn, default_encode_fn, embed_signature
 from retrieval.documents import Skipped, discover
 from retrieval.store import write_retrieval
@@ -231,7 +231,7 @@ def _graph(
     except Exception as exc:
         log.exception("graph extraction failed")
         say(f"warning: graph extraction failed ({type(exc).__name__}: {exc}); index built without a graph")
-        (tmp / "graph.json").unlink(missing_ok=True)
+        (tmp / GRAPH_FILE).unlink(missing_ok=True)
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 

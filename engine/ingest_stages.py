@@ -14,7 +14,6 @@ whichever arrived first), and extractions do not depend on unit numbering.
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 import os
 import threading
@@ -30,6 +29,7 @@ import numpy as np
 
 from core.interfaces import Extraction
 from core.types import Chunk, Document, Unit
+from kg.cache import read_cache
 from kg.extract import RuleExtractor
 from retrieval.build import doc_pieces
 from retrieval.chunking import chunk_document
@@ -37,7 +37,6 @@ from retrieval.documents import DocumentError, Skipped, document_from_record, lo
 from retrieval.late import Piece
 
 Say = Callable[[str], None]
-CACHE_DIR = "kg_cache"  # kg.pipeline's per-document extraction cache folder
 
 
 @dataclass
@@ -100,13 +99,7 @@ class PrecomputedExtractor:
 
 def cached_extraction(previous: Path | None, doc: Document) -> bool:
     """Whether the previous generation holds a usable extraction of ``doc`` (same content, same extractor)."""
-    if previous is None:
-        return False
-    try:
-        data = json.loads((previous / CACHE_DIR / f"{doc.sha256}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return str(data.get("version")) == RuleExtractor.version and data.get("sha256") == doc.sha256
+    return read_cache(previous, doc, RuleExtractor.version) is not None
 
 
 class InlineExecutor(Executor):

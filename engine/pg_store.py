@@ -43,10 +43,12 @@ from psycopg_pool import ConnectionPool
 from core.config import Settings
 from core.errors import IndexUnusable, StoreError
 from core.interfaces import GraphStore
+from core.jsonio import read_text
 from core.safety import redact_url, scrub
 from engine.store import FORMAT_VERSION, Snapshot
+from kg.cache import CACHE_DIR, cache_files, row_name, row_sha, write_row
 from kg.pg_store import GRAPH_DDL, GRAPH_TABLES, PgGraphStore, import_graph
-from kg.pipeline import CACHE_DIR, GRAPH_FILE
+from kg.pipeline import GRAPH_FILE
 from kg.store import NetworkXGraphStore
 from retrieval.build import contextual_texts
 from retrieval.documents import document_from_record
@@ -233,7 +235,7 @@ class PgStore:
         shas = sorted({d.sha256 for d in snapshot.index.docs.values()})
         with self.pool().connection() as conn:
             for name, data in conn.execute("SELECT name, data FROM kgqa_kg_cache WHERE sha256 = ANY(%s)", (shas,)):
-                (root / CACHE_DIR / name).write_text(data, encoding="utf-8")
+                write_row(root, name, data)
         return root
 
     def _ensure_schema(self, dim: int) -> None:
@@ -294,16 +296,13 @@ class PgStore:
 
     @staticmethod
     def _copy_cache(conn: psycopg.Connection[Any], folder: Path) -> None:
-        """Upsert the staging folder's extraction cache files (named by document hash)."""
-        cache = folder / CACHE_DIR
-        if not cache.is_dir():
-            return
+        """Upsert the staging folder's extraction cache files (named by document hash) as JSON text."""
         with conn.cursor() as cur:
-            for p in sorted(cache.glob("*.json")):
-                sha = p.stem.removeprefix("llm-")
+            for p in cache_files(folder):
+                name = row_name(p)
                 cur.execute("INSERT INTO kgqa_kg_cache (name, sha256, data) VALUES (%s, %s, %s) "
                             "ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256, data = EXCLUDED.data",
-                            (p.name, sha, p.read_text(encoding="utf-8")))
+                            (name, row_sha(name), read_text(p)))
 
     @staticmethod
     def _drop_old(conn: psycopg.Connection[Any], keep: list[int]) -> None:
@@ -330,7 +329,7 @@ class PgStore:
         shas = sorted({d.sha256 for d in docs})
         with pool.connection() as conn:
             for name, data in conn.execute("SELECT name, data FROM kgqa_kg_cache WHERE sha256 = ANY(%s)", (shas,)):
-                (folder / CACHE_DIR / name).write_text(data, encoding="utf-8")
+                write_row(folder, name, data)
         return snap.manifest
 
 

@@ -5,7 +5,8 @@ Layout of ``index_dir``::
     current -> gen-<time>-<pid>     symlink, swapped atomically (os.replace) after a build
     gen-.../manifest.json           format version, model, dim, per-document sha256, build stats
     gen-.../<retrieval files>       see retrieval.store
-    gen-.../graph.json kg_cache/    knowledge graph and per-document extraction cache (kg.pipeline)
+    gen-.../graph.json.gz           knowledge graph, gzip-compressed node-link JSON (kg.pipeline)
+    gen-.../kg_cache/<sha256>*.json.gz  per-document extraction cache (kg.pipeline)
     .lock                           held by the one build running
     sources.json                    the folders the live generation was built from (for rebuild hints)
 
@@ -32,6 +33,7 @@ from typing import Any
 from core.config import Settings
 from core.errors import GraphUnavailable, IndexUnusable
 from core.interfaces import GraphStore
+from core.jsonio import write_json
 from kg.pipeline import GRAPH_FILE
 from kg.store import NetworkXGraphStore
 from retrieval.store import RetrievalIndex
@@ -39,7 +41,8 @@ from retrieval.store import RetrievalIndex
 log = logging.getLogger(__name__)
 
 # Bump when the parser, tokenizer or stored layout changes: older indexes are then rebuilt.
-FORMAT_VERSION = 5  # 5: PDF statement rows, page-bound chunks, context heads, late-chunked vectors (issue 13)
+# 5: PDF statement rows, page-bound chunks, context heads, late-chunked vectors (issue 13)
+FORMAT_VERSION = 6  # 6: float16 vectors, gzip-compressed JSON files (issue 13, index size)
 CURRENT = "current"
 MANIFEST = "manifest.json"
 SOURCES = "sources.json"  # the live generation's sources, outside it
@@ -82,7 +85,7 @@ def manifest_sources(manifest: dict[str, Any]) -> list[str]:
 class Snapshot:
     """One loaded index generation: its retrieval index and, loaded on first use, its graph.
 
-    The graph is optional: when ``graph.json`` is unreadable, :attr:`graph` is ``None``,
+    The graph is optional: when ``graph.json.gz`` is unreadable, :attr:`graph` is ``None``,
     :attr:`graph_error` says why, and answers come from passages (a plain ``kgqa ingest``
     rebuilds the graph).
     """
@@ -229,7 +232,7 @@ class FileStore:
 
     def commit(self, partial: Path, manifest: dict[str, Any]) -> Path:
         """Write the manifest (last), make ``partial`` a generation and swap ``current`` to it."""
-        _write_json(partial / MANIFEST, manifest)
+        write_json(partial / MANIFEST, manifest)
         _fsync_dir(partial)
         gen = partial.with_name(partial.name.removesuffix(".partial"))
         os.rename(partial, gen)
@@ -239,8 +242,7 @@ class FileStore:
         os.symlink(gen.name, tmp_link)
         os.replace(tmp_link, self.index_dir / CURRENT)
         # kept beside the generations, so a hint can name the folders even if every one is lost
-        _write_json(self.index_dir / f".sources-{os.getpid()}", manifest_sources(manifest))
-        os.replace(self.index_dir / f".sources-{os.getpid()}", self.index_dir / SOURCES)
+        write_json(self.index_dir / SOURCES, manifest_sources(manifest))  # atomic (temporary file, rename)
         self._cleanup(keep=gen)
         return gen
 
@@ -266,13 +268,6 @@ def check_manifest(manifest: dict[str, Any], settings: Settings, index_dir: Path
             f"index at {index_dir} was built with model {manifest.get('model')!r}, settings ask for "
             f"{settings.model!r}; {hint}"
         )
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, ensure_ascii=False)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -2,22 +2,24 @@
 
 ``build_graph`` runs extraction per document (reusing the previous generation's cached
 result for unchanged documents), resolves entities over all documents, checks that every
-piece of evidence points at its exact text, and writes ``graph.json`` plus the per-document
-cache ``kg_cache/<sha256>.json`` into the generation folder being built.
+piece of evidence points at its exact text, and writes ``graph.json.gz`` plus the per-document
+cache (:mod:`kg.cache`) into the generation folder being built, both gzip-compressed JSON
+(:mod:`core.jsonio`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from core.config import Settings
 from core.interfaces import ChatModel, Extraction, Extractor, GraphStore
+from core.jsonio import read_json, write_json
 from core.types import Document, Unit
+from kg.cache import CACHE_DIR, cache_path, llm_cache_name, read_cache
 from kg.extract import EXTRACT_VERSION, RuleExtractor
 from kg.llm_extract import LLMExtractor
 from kg.resolve import resolve
@@ -26,40 +28,8 @@ from kg.store import NetworkXGraphStore
 
 log = logging.getLogger(__name__)
 
-CACHE_DIR = "kg_cache"
-GRAPH_FILE = "graph.json"
+GRAPH_FILE = "graph.json.gz"
 LLM_DEADLINE_S = 600.0  # bounds all LLM extraction calls of one build
-
-
-def _cache_path(root: Path, sha: str, tag: str = "") -> Path:
-    return root / CACHE_DIR / f"{sha}{'.' + tag if tag else ''}.json"
-
-
-def _read_cache(root: Path | None, doc: Document, version: str, tag: str = "") -> Extraction | None:
-    """The cached extraction of ``doc`` under ``root`` if it was made by extractor ``version``."""
-    if root is None:
-        return None
-    p = _cache_path(Path(root), doc.sha256, tag)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if str(data.get("version")) != version or data.get("sha256") != doc.sha256:
-        return None
-    data["doc"] = doc.id  # a renamed but identical file keeps its extraction
-    for m in data["mentions"]:
-        m["ev"][0] = doc.id
-    for f in data["facts"]:
-        f["ev"][0] = doc.id
-    return data
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, ensure_ascii=False)
-    os.replace(tmp, path)
 
 
 def extract_all(
@@ -76,13 +46,14 @@ def extract_all(
     out = []
     reused = 0
     for d in docs:
-        data = _read_cache(previous, d, extractor.version, tag) if d.id in unchanged else None
+        data = read_cache(previous, d, extractor.version, tag) if d.id in unchanged else None
         if data is None:
             data = extractor.extract(d, by_doc.get(d.id, []))
         else:
             reused += 1
         if cache_dir is not None:
-            _write_json(_cache_path(cache_dir, d.sha256, tag), data)
+            # not fsynced, as before: the generation's commit fsyncs every file before it goes live
+            write_json(cache_path(cache_dir, d.sha256, tag), data, fsync=False)
         out.append(data)
     return out, reused
 
@@ -140,7 +111,7 @@ def build_graph(
     chat: ChatModel | None = None,
     extractor: Extractor | None = None,
 ) -> dict[str, Any]:
-    """Extract, resolve and write ``out_dir/graph.json``; return counts for the manifest.
+    """Extract, resolve and write ``out_dir/graph.json.gz``; return counts for the manifest.
 
     ``chat`` proposes extra facts when ``settings.llm_extract`` is on (verified by kg.llm_extract).
     """
@@ -172,13 +143,13 @@ def _llm_extractions(
     out: list[Extraction] = []
     todo: list[Document] = []
     for d in docs:
-        name = f"llm-{d.sha256}.json"
+        name = llm_cache_name(d.sha256)
         old = previous / CACHE_DIR / name if previous is not None else None
         if d.id in unchanged and old is not None and old.is_file():
-            out.extend(json.loads(old.read_text(encoding="utf-8")))
+            out.extend(read_json(old))
             if cache_dir is not None:
                 (cache_dir / CACHE_DIR).mkdir(parents=True, exist_ok=True)
-                (cache_dir / CACHE_DIR / name).write_text(old.read_text(encoding="utf-8"), encoding="utf-8")
+                shutil.copyfile(old, cache_dir / CACHE_DIR / name)
         else:
             todo.append(d)
     stats: dict[str, Any] = {"documents_sent": len(todo)}
@@ -190,8 +161,7 @@ def _llm_extractions(
         for e in extra:
             by_doc.setdefault(str(e.get("doc", "")), []).append(e)
         if cache_dir is not None:
-            (cache_dir / CACHE_DIR).mkdir(parents=True, exist_ok=True)
             for d in todo:
-                (cache_dir / CACHE_DIR / f"llm-{d.sha256}.json").write_text(json.dumps(by_doc.get(d.id, [])), encoding="utf-8")
+                write_json(cache_dir / CACHE_DIR / llm_cache_name(d.sha256), by_doc.get(d.id, []), fsync=False)
         out.extend(extra)
     return out, stats

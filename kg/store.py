@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import json
-import os
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 import networkx as nx
 
 from core.errors import GraphUnavailable
+from core.jsonio import read_json, write_json
 from core.types import Entity, Evidence, Fact
 from core.values import same_number
 from kg.resolve import norm_key
@@ -93,21 +92,15 @@ class NetworkXGraphStore:
         return g
 
     def save(self, path: Path) -> None:
-        """Write node-link JSON (to a temp file, then renamed, so readers never see half a file)."""
-        path = Path(path)
-        data = nx.node_link_data(self.to_networkx(), edges="links")
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        """Write node-link JSON, gzip-compressed when the name ends in ``.gz`` (to a temp file, then
+        renamed, so readers never see half a file: :func:`core.jsonio.write_json`)."""
+        write_json(Path(path), nx.node_link_data(self.to_networkx(), edges="links"))
 
     @classmethod
     def load(cls, path: Path) -> NetworkXGraphStore:
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = read_json(path)
             g = nx.node_link_graph(data, directed=True, multigraph=True, edges="links")
         except FileNotFoundError as exc:
             raise GraphUnavailable(f"no graph at {path}: build the index with kgqa ingest") from exc

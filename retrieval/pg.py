@@ -5,7 +5,9 @@ and rows are numbered ``0..n-1`` within a generation, as in the file store, so t
 retriever and answerers run on either store.
 
 * dense search: pgvector ``vector(dim)`` columns with an HNSW index (``vector_cosine_ops``);
-  rows are unit length, so ``1 - cosine distance`` is the inner product the file store ranks by.
+  rows are unit length up to their float16 rounding in the file store (norms 1 +- 6e-5), so the
+  index finds the cosine neighbours and each one is scored by its inner product (``<#>``), the
+  score the file store ranks by: a cosine would differ by the norm error and reorder near-ties.
   Scores of given rows are computed from the fetched vectors, exactly as the file store does.
 * lexical search, two backends measured against bm25s (eval/reports/stores.md):
   ``bm25`` keeps bm25s's precomputed BM25 statistics per term in ``kgqa_lexicon`` (one row per
@@ -37,6 +39,7 @@ from retrieval.store import RetrievalIndex
 
 LEXICAL_METHODS = ("bm25", "tsvector")
 _KINDS = {"chunks": "c", "units": "u"}
+_NEAR_TIES = 8  # extra cosine neighbours fetched, so inner-product ranking decides the k-th place too
 
 
 def retrieval_ddl(dim: int, hnsw_m: int = 16, hnsw_ef_construction: int = 64) -> list[str]:
@@ -94,12 +97,12 @@ class PgVectorIndex:
         q = np.asarray(query, dtype=np.float32)
         with self._pool.connection() as conn:
             rows = conn.execute(
-                f"SELECT id, 1 - (embedding <=> %s) FROM {self._table} WHERE gen = %s "
+                f"SELECT id, -(embedding <#> %s) FROM {self._table} WHERE gen = %s "
                 "ORDER BY embedding <=> %s LIMIT %s",
-                (q, self._gen, q, k),
+                (q, self._gen, q, k + _NEAR_TIES),
             ).fetchall()
-        # relaxed iterative scans may return rows slightly out of order
-        return sorted(((int(i), float(s)) for i, s in rows), key=lambda x: (-x[1], x[0]))
+        # ranked by inner product here (relaxed iterative scans may also return rows slightly out of order)
+        return sorted(((int(i), float(s)) for i, s in rows), key=lambda x: (-x[1], x[0]))[:k]
 
     def scores(self, query: Vector, ids: Sequence[int]) -> Vector:
         """Inner products computed here from the stored rows (float32, as the file store; equal to ~1e-7)."""

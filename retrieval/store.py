@@ -2,11 +2,13 @@
 
 Files written by :func:`write_retrieval` (the engine puts them in a new index generation)::
 
-    docs.json                   raw text and metadata of every document (for citations)
-    units.json chunks.json      citable units and retrieval chunks with raw spans
-    chunks.faiss                normalised chunk vectors (inner product)
-    units.npy                   normalised unit vectors (sentence re-scoring)
+    docs.json.gz                raw text and metadata of every document (for citations)
+    units.json.gz chunks.json.gz  citable units and retrieval chunks with raw spans
+    chunks.faiss                normalised chunk vectors, float16 (inner product)
+    units.npy                   normalised unit vectors, float16 (sentence re-scoring)
     bm25_chunks/ bm25_units/    lexical indexes
+
+The ``.json.gz`` files are gzip-compressed JSON (:mod:`core.jsonio`).
 
 :class:`RetrievalIndex` is the file-backed :class:`~core.interfaces.DocumentStore` with its
 dense and lexical indexes; it knows nothing of generations, manifests or the graph.
@@ -14,19 +16,21 @@ dense and lexical indexes; it knows nothing of generations, manifests or the gra
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from core.errors import IndexUnusable
 from core.interfaces import DenseIndex, LexicalIndex
+from core.jsonio import read_json, write_json
 from core.types import Chunk, DocRecord, Document, Unit
 from retrieval.dense import FaissIndex, MatrixIndex
 from retrieval.lexical import BM25Index
+
+DOCS_FILE = "docs.json.gz"
+UNITS_FILE = "units.json.gz"
+CHUNKS_FILE = "chunks.json.gz"
 
 
 @dataclass
@@ -57,11 +61,11 @@ class RetrievalIndex:
                     d["id"], d["title"], d["path"], d["kind"], d["raw"], d["sha256"],
                     d.get("meta", {}), tuple(d.get("page_starts", ())),
                 )
-                for d in _read_json(folder / "docs.json")
+                for d in read_json(folder / DOCS_FILE)
             }
-            units = [Unit(*row) for row in _read_json(folder / "units.json")]
+            units = [Unit(*row) for row in read_json(folder / UNITS_FILE)]
             chunks = [
-                Chunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(r[7])) for r in _read_json(folder / "chunks.json")
+                Chunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(r[7])) for r in read_json(folder / CHUNKS_FILE)
             ]
             self = cls(
                 docs, units, chunks,
@@ -93,31 +97,20 @@ def write_retrieval(
     ``chunk_texts`` is what BM25 indexes for each chunk (default: its text; ingest passes the
     chunk's embedded text, its context head included).
     """
-    _write_json(
-        folder / "docs.json",
+    write_json(
+        folder / DOCS_FILE,
         [
             {"id": d.id, "title": d.title, "path": d.path, "kind": d.kind, "raw": d.raw, "sha256": d.sha256,
              "meta": d.meta, "page_starts": list(d.page_starts)}
             for d in docs
         ],
     )
-    _write_json(folder / "units.json", [[u.id, u.doc, u.chunk, u.start, u.end, u.text, u.kind, u.section] for u in units])
-    _write_json(
-        folder / "chunks.json",
+    write_json(folder / UNITS_FILE, [[u.id, u.doc, u.chunk, u.start, u.end, u.text, u.kind, u.section] for u in units])
+    write_json(
+        folder / CHUNKS_FILE,
         [[c.id, c.key, c.doc, c.section, c.start, c.end, c.text, list(c.units)] for c in chunks],
     )
     FaissIndex.build(chunk_vecs).save(folder / "chunks.faiss")
     MatrixIndex(unit_vecs).save(folder / "units.npy")
     BM25Index.build(chunk_texts if chunk_texts is not None else [c.text for c in chunks]).save(folder / "bm25_chunks")
     BM25Index.build([u.text for u in units]).save(folder / "bm25_units")
-
-
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, ensure_ascii=False)
-        fh.flush()
-        os.fsync(fh.fileno())

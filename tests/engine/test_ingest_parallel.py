@@ -9,14 +9,16 @@ from pathlib import Path
 import numpy as np
 
 from core.config import Settings
+from core.jsonio import read_json
 from engine.ingest import build_index
 from engine.store import FileStore
+from kg.pipeline import GRAPH_FILE
 
 
 def _snapshot(index_dir: Path, s: Settings) -> tuple[object, ...]:
     snap = FileStore(index_dir).load(s)
     idx = snap.index
-    graph = json.loads((snap.root / "graph.json").read_text(encoding="utf-8"))
+    graph = read_json(snap.root / GRAPH_FILE)
     return (
         sorted(idx.docs), [(u.doc, u.start, u.end, u.text, u.kind, u.chunk) for u in idx.units],
         [(c.doc, c.start, c.end, c.units, c.text) for c in idx.chunks],

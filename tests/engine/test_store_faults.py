@@ -21,9 +21,11 @@ import pytest
 
 from core.config import Settings
 from core.errors import IndexUnusable
+from core.jsonio import write_text
 from engine.ingest import build_index
 from engine.qa import QA
 from engine.store import FileStore
+from kg.pipeline import GRAPH_FILE
 from ui.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,13 +125,17 @@ def test_missing_current_generation_is_an_error_naming_the_folders(tmp_path: Pat
     assert "4.46" in QA.load(idx, s).ask(QUESTION).text
 
 
-@pytest.mark.parametrize("damage", ["", "{not json", '{"directed": true}'])
+@pytest.mark.parametrize("damage", [b"", b"{not json", '{"directed": true}', "{not json", b"\x1f\x8b\x08\x00 cut short"])
 def test_unreadable_graph_degrades_to_passages_and_plain_ingest_rebuilds_it(
-    index_copy: tuple[Path, Settings], corpus_dir: Path, damage: str
+    index_copy: tuple[Path, Settings], corpus_dir: Path, damage: str | bytes
 ) -> None:
+    """Damage as raw bytes (not gzip at all, a cut gzip stream) or as a valid gzip of bad JSON (str)."""
     idx, s = index_copy
-    graph = FileStore(idx).current() / "graph.json"  # type: ignore[operator]
-    graph.write_text(damage, encoding="utf-8")
+    graph = FileStore(idx).current() / GRAPH_FILE  # type: ignore[operator]
+    if isinstance(damage, bytes):
+        graph.write_bytes(damage)
+    else:
+        write_text(graph, damage)
 
     qa = QA.load(idx, s)
     a = qa.ask(QUESTION)

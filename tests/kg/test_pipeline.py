@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core.interfaces import Extraction, Extractor
 from core.types import Document, Unit
+from kg.cache import cache_path
 from kg.extract import RuleExtractor
 from kg.pipeline import build_store, extract_all
 
@@ -30,7 +31,7 @@ class NamesOnly:
 def test_cache_is_reused_only_for_the_same_extractor_version(make_doc, tmp_path: Path):
     doc, units = make_doc(REPORT)
     first, reused = extract_all([doc], units, cache_dir=tmp_path / "gen1")
-    assert reused == 0 and (tmp_path / "gen1" / "kg_cache" / f"{doc.sha256}.json").is_file()
+    assert reused == 0 and cache_path(tmp_path / "gen1", doc.sha256).is_file()
     again, reused = extract_all([doc], units, previous=tmp_path / "gen1", unchanged={doc.id})
     assert reused == 1 and again == first
     assert isinstance(NamesOnly(), Extractor)

@@ -11,9 +11,10 @@ import pytest
 from kg_docs import FIXTURES, ROOT, load_docs
 
 from core.config import Settings
+from kg.cache import cache_files
 from kg.evaluate import score_graph
 from kg.export import NODE_HEADER, REL_HEADER, export
-from kg.pipeline import build_graph, build_store
+from kg.pipeline import GRAPH_FILE, build_graph, build_store
 from kg.query import graph_answer
 from kg.store import NetworkXGraphStore
 
@@ -36,6 +37,7 @@ def test_exports_reload(corpus_store, tmp_path):
     assert g.nodes[twilio]["name"] == "Twilio"
     (js,) = export(corpus_store, "json", tmp_path / "j")
     assert NetworkXGraphStore.load(js).stats()["facts"] == len(corpus_store.all_facts())
+    assert js.name == "graph.json" and json.loads(js.read_text(encoding="utf-8"))["directed"] is True  # plain JSON for users
     nodes, rels = export(corpus_store, "neo4j", tmp_path / "n")
     with open(nodes, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
@@ -72,14 +74,14 @@ def test_incremental_build_reuses_cache(tmp_path):
     first.mkdir()
     s1 = build_graph(docs, units, first, None, set(), Settings())
     assert s1["documents_extracted"] == 2 and s1["bad_evidence"] == 0
-    cached = list((first / "kg_cache").glob("*.json"))  # per document: its extraction and its statement facts
-    assert len([p for p in cached if not p.name.endswith(".statements.json")]) == 2
-    assert len([p for p in cached if p.name.endswith(".statements.json")]) == 2
+    cached = cache_files(first)  # per document: its extraction and its statement facts
+    assert len([p for p in cached if not p.name.endswith(".statements.json.gz")]) == 2
+    assert len([p for p in cached if p.name.endswith(".statements.json.gz")]) == 2
     second = tmp_path / "gen2"
     second.mkdir()
     s2 = build_graph(docs, units, second, first, {d.id for d in docs}, Settings())
     assert s2["documents_reused"] == 2
-    assert NetworkXGraphStore.load(second / "graph.json").stats() == NetworkXGraphStore.load(first / "graph.json").stats()
+    assert NetworkXGraphStore.load(second / GRAPH_FILE).stats() == NetworkXGraphStore.load(first / GRAPH_FILE).stats()
 
 
 @pytest.mark.parametrize(
