@@ -17,7 +17,6 @@ import numpy as np
 from core.interfaces import GraphStore
 from core.types import Fact, Unit
 from core.values import Value, find_values
-from engine.answer_text import first_cell
 from engine.outline import Outline, point_text
 from retrieval.lexical import concepts, tokenize
 from retrieval.question_shape import Aspect, frame_words, is_lead_in, polarity_counts
@@ -74,7 +73,7 @@ def resolve_items(labels: list[str], index: RetrievalIndex, outline: Outline, gr
         distinct = (own[i] - others - outline.common - GENERIC_ITEM_WORDS) or (own[i] - others) or own[i]
         it = Item(label, own[i], distinct)
         it.sections = outline.focus_sections(tuple(own[i]))
-        it.rows = [u for u in _rows_naming(index, own[i]) if u.chunk not in outline.skip]
+        it.rows = [u for u in _rows_naming(outline, own[i]) if u.chunk not in outline.skip]
         if graph is not None:
             it.facts = _facts_of(graph, label, it.distinct)
         items.append(it)
@@ -82,19 +81,17 @@ def resolve_items(labels: list[str], index: RetrievalIndex, outline: Outline, gr
     return items
 
 
-def _rows_naming(index: RetrievalIndex, toks: frozenset[str]) -> list[Unit]:
+def _rows_naming(outline: Outline, toks: frozenset[str]) -> list[Unit]:
     """Table rows whose first cell is the item: its head word is one of the item's words, or the item's
-    words are all in it ("Segment" names "Segment (data platform)")."""
-    out = []
+    words are all in it ("Segment" names "Segment (data platform)"). Only rows sharing a word with the
+    item are looked at (:attr:`Outline.rows_by_word`)."""
     specific = toks - GENERIC_ITEM_WORDS or toks
-    for u in index.units:
-        if u.kind != "table_row":
-            continue
-        head = tokenize(first_cell(u))
-        if not head:
-            continue
+    units = outline.index.units
+    out = []
+    for uid in sorted({i for t in specific for i in outline.rows_by_word.get(t, ())}):
+        head = outline.row_heads[uid]
         if (head[0] in specific) or (specific and specific <= set(head)):
-            out.append(u)
+            out.append(units[uid])
     return out
 
 
@@ -139,6 +136,7 @@ class CellFinder:
         self.outline = outline
         self.qv = qv
         self._dense: dict[int, float] = {}
+        self._hits: dict[tuple[str, int], float] = {}
         self._sec: dict[str, frozenset[str]] = {}
         self._starts: dict[str, list[tuple[int, int]]] = {}
         for u in index.units:
@@ -203,16 +201,16 @@ class CellFinder:
             own = self.outline.unit_tokens[u.id]
             toks = own | self._section_tokens(u.section)
             s = 0.4 * self.dense(u)
-            if aspect is not None:
-                hits = aspect.hits(u.text)
-                if hits <= 0:
-                    continue
-                s += 0.12 * min(hits, 2.0)
-            if groups:
+            if groups:  # before the aspect's cues: set operations reject most units for less than a regex
                 share = sum(w for w, g in groups if g & toks) / total
                 if share < 0.34:
                     continue
                 s += 0.5 * share + (0.1 if phrase is not None and phrase.search(u.text) else 0.0)
+            if aspect is not None:
+                hits = self._aspect_hits(aspect, u)
+                if hits <= 0:
+                    continue
+                s += 0.12 * min(hits, 2.0)
             s += 0.3 if it.distinct <= own else 0.15
             if views:  # how documents view something: evaluative sentences say it
                 neg, pos = polarity_counts(u.text)
@@ -225,6 +223,14 @@ class CellFinder:
             return None
         u = best[1]
         return Pick(self.quote(u, it, others, item_tokens(prop_text)), u)
+
+    def _aspect_hits(self, aspect: Aspect, u: Unit) -> float:
+        """``aspect.hits(u.text)``, remembered: each cell of a comparison looks at the same units."""
+        key = (aspect.name, u.id)
+        h = self._hits.get(key)
+        if h is None:
+            h = self._hits[key] = aspect.hits(u.text)
+        return h
 
     def _prop_groups(self, prop_text: str) -> list[tuple[float, frozenset[str]]]:
         """The property's words as weighted groups: a synonym group counts once ("competitive position"

@@ -32,7 +32,7 @@ class FaissIndex:
 
     def __init__(self, index: Any) -> None:
         self._index = index
-        self._decoded: np.ndarray | None = None  # float32 copy of every row, made on first use
+        self._flat: Any = None  # float32 IndexFlatIP of the decoded rows, made on first use
 
     @classmethod
     def build(cls, vectors: np.ndarray) -> FaissIndex:
@@ -61,11 +61,24 @@ class FaissIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def _searcher(self) -> Any:
+        """The rows decoded once into a float32 ``IndexFlatIP``: the same scores as the float16 index
+        (decoding is exact), found by BLAS instead of decoding every row per question (10 ms at 4,100
+        chunks here, against under 1 ms)."""
+        if self._flat is None or self._flat.ntotal != len(self):
+            import faiss  # heavy: loaded only when an index is built or opened
+
+            rows = self._index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
+            flat = faiss.IndexFlatIP(self.dim)
+            flat.add(np.ascontiguousarray(np.asarray(rows, dtype=np.float32).reshape(len(self), self.dim)))
+            self._flat = flat
+        return self._flat
+
     def search(self, query: Vector, k: int) -> list[tuple[int, float]]:
         k = min(k, len(self))
         if k <= 0:
             return []
-        scores, ids = self._index.search(query[None, :].astype(np.float32), k)
+        scores, ids = self._searcher().search(query[None, :].astype(np.float32), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def scores(self, query: Vector, ids: Sequence[int]) -> Vector:
@@ -73,11 +86,12 @@ class FaissIndex:
 
     def vectors(self, ids: Sequence[int] | None = None) -> np.ndarray:
         """Rows ``ids`` (all rows when ``None``) as a float32 ``(n, dim)`` array, e.g. to reuse unchanged
-        documents'. The float16 codes are decoded once (``reconstruct_n``) and the copy kept."""
-        if self._decoded is None or len(self._decoded) != len(self):
-            rows = self._index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
-            self._decoded = np.asarray(rows, dtype=np.float32).reshape(len(self), self.dim)
-        return self._decoded if ids is None else self._decoded[np.asarray(ids, dtype=np.int64)]
+        documents' (decoded once from the float16 codes)."""
+        import faiss  # already loaded by _searcher
+
+        flat = self._searcher()
+        rows = np.asarray(faiss.rev_swig_ptr(flat.get_xb(), len(self) * self.dim)).reshape(len(self), self.dim)
+        return rows if ids is None else rows[np.asarray(ids, dtype=np.int64)]
 
 
 class MatrixIndex:
@@ -105,7 +119,12 @@ class MatrixIndex:
 
     def search(self, query: Vector, k: int) -> list[tuple[int, float]]:
         all_scores = self._vecs @ query
-        return [(int(i), float(all_scores[i])) for i in np.argsort(-all_scores)[:k]]
+        k = min(k, len(all_scores))
+        if k <= 0:
+            return []
+        top = np.argpartition(-all_scores, k - 1)[:k]  # the k best without sorting every row
+        top = top[np.lexsort((top, -all_scores[top]))]  # best first, ties by row (as a stable full sort)
+        return [(int(i), float(all_scores[i])) for i in top]
 
     def scores(self, query: Vector, ids: Sequence[int]) -> Vector:
         return np.asarray((self._vecs @ query)[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
