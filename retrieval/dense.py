@@ -32,7 +32,8 @@ class FaissIndex:
 
     def __init__(self, index: Any) -> None:
         self._index = index
-        self._flat: Any = None  # float32 IndexFlatIP of the decoded rows, made on first use
+        self._decoded: np.ndarray | None = None  # float32 copy of every row, made on first use
+        self._flat: Any = None  # float32 IndexFlatIP of those rows, made on first search
 
     @classmethod
     def build(cls, vectors: np.ndarray) -> FaissIndex:
@@ -68,9 +69,8 @@ class FaissIndex:
         if self._flat is None or self._flat.ntotal != len(self):
             import faiss  # heavy: loaded only when an index is built or opened
 
-            rows = self._index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
             flat = faiss.IndexFlatIP(self.dim)
-            flat.add(np.ascontiguousarray(np.asarray(rows, dtype=np.float32).reshape(len(self), self.dim)))
+            flat.add(self.vectors())
             self._flat = flat
         return self._flat
 
@@ -86,12 +86,12 @@ class FaissIndex:
 
     def vectors(self, ids: Sequence[int] | None = None) -> np.ndarray:
         """Rows ``ids`` (all rows when ``None``) as a float32 ``(n, dim)`` array, e.g. to reuse unchanged
-        documents' (decoded once from the float16 codes)."""
-        import faiss  # already loaded by _searcher
-
-        flat = self._searcher()
-        rows = np.asarray(faiss.rev_swig_ptr(flat.get_xb(), len(self) * self.dim)).reshape(len(self), self.dim)
-        return rows if ids is None else rows[np.asarray(ids, dtype=np.int64)]
+        documents'. The float16 codes are decoded once (``reconstruct_n``) into an array this object
+        owns (a view of FAISS's memory would dangle once the index is gone)."""
+        if self._decoded is None or len(self._decoded) != len(self):
+            rows = self._index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dim), np.float32)
+            self._decoded = np.ascontiguousarray(np.asarray(rows, dtype=np.float32).reshape(len(self), self.dim))
+        return self._decoded if ids is None else self._decoded[np.asarray(ids, dtype=np.int64)]
 
 
 class MatrixIndex:
