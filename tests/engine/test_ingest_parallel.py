@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from core.config import Settings
 from core.jsonio import read_json
+from engine import ingest_stages
 from engine.ingest import build_index
 from engine.store import FileStore
 from kg.pipeline import GRAPH_FILE
@@ -41,3 +43,16 @@ def test_parallel_ingest_equals_serial(tmp_path: Path, corpus_dir: Path) -> None
     # an unchanged re-run reuses everything, in parallel too
     again = build_index([corpus_dir], parallel)
     assert again.did_nothing and again.embedded == 0
+
+
+def test_documents_encoded_together_equal_one_by_one(tmp_path: Path, corpus_dir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pieces of several documents share encoder calls; the vectors are those of one call per document."""
+    together = Settings(index_dir=tmp_path / "together", ingest_workers=0)
+    build_index([corpus_dir], together)
+    monkeypatch.setattr(ingest_stages, "ENCODE_PIECES", 1)  # every document is encoded on its own
+    alone = Settings(index_dir=tmp_path / "alone", ingest_workers=0)
+    build_index([corpus_dir], alone)
+    a, b = _snapshot(together.index_dir, together), _snapshot(alone.index_dir, alone)
+    assert a[:3] == b[:3] and len(a[0]) >= 2  # type: ignore[arg-type]
+    assert np.allclose(a[3], b[3], atol=1e-5) and np.allclose(a[4], b[4], atol=1e-5)  # type: ignore[arg-type]
