@@ -72,3 +72,18 @@ def test_question_encoder_uses_the_cached_export_and_matches_numpy(pieces: list[
 
 def test_question_encoder_without_a_cached_export_is_numpy(tmp_path: Path) -> None:
     assert isinstance(question_encoder(Settings().model, tmp_path), NumpyBertEmbedder)
+
+
+def test_a_fresh_cache_builds_the_export_offline(tmp_path: Path) -> None:
+    """A new machine (empty cache) exports the packaged weights itself, with nothing downloaded."""
+    s = Settings()
+    enc = late_encoder(s.model, "onnx", tmp_path, 1, s.embed_batch_size)
+    ref = late_encoder(s.model, "torch", tmp_path, 1, s.embed_batch_size)
+    docs, _ = load_documents([CORPUS])
+    docs.sort(key=lambda d: d.id)
+    units, chunks = chunk_all(docs, s)
+    pieces = all_pieces(docs, units, chunks)[:3]
+    got, want = enc.encode(pieces)[0], ref.encode(pieces)[0]
+    file = onnx_model_file(model_path(s.model), tmp_path, "onnx")
+    assert [p.name for p in file.parent.iterdir()] == [file.name]  # no temporary export left behind
+    assert ((got * want).sum(1)).min() >= 0.9999
