@@ -96,6 +96,8 @@ def link_entities(store: GraphStore, question: str) -> list[Link]:
     taken: list[tuple[int, int]] = []
     links: list[Link] = []
     for k, e in cands:
+        if k not in low:  # the pattern below needs ``k`` verbatim: skip compiling one per name of a big graph
+            continue
         for m in re.finditer(r"(?<![\w-])" + re.escape(k) + r"(?:s|es)?(?![\w-])", low):
             if any(not (m.end() <= a or m.start() >= b) for a, b in taken):
                 continue

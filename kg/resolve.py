@@ -28,6 +28,7 @@ import difflib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from core.types import Entity, Evidence, Fact
@@ -36,6 +37,7 @@ from kg import lexicon as lx
 MAX_EVIDENCE = 25
 
 
+@lru_cache(maxsize=1 << 16)  # every question keys every entity name of the graph
 def norm_key(name: str) -> str:
     """Matching key of a name: lower case, ASCII punctuation, no possessive or leading article."""
     n = name.replace("\u2019", "'").replace("\u2011", "-").replace("\u2013", "-").replace("\u2014", "-")
