@@ -182,9 +182,21 @@ class NumpyBertEmbedder:
                 w[p + "output.LayerNorm.bias"],
                 self.eps,
             )
-        pooled = (x * mask[..., None]).sum(1) / np.clip(mask.sum(1, keepdims=True), 1e-9, None)
-        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-        return pooled.astype(np.float32)
+        return mean_pool(x, mask)
+
+
+def mean_pool(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Sentence vectors from token states: the mean over the tokens ``mask`` keeps, L2-normalised
+    (sentence-transformers' pooling for this model).
+
+    >>> v = mean_pool(np.array([[[3.0, 0.0], [0.0, 4.0], [9.0, 9.0]]]), np.array([[1, 1, 0]]))
+    >>> [round(float(x), 2) for x in v[0]], v.dtype.name
+    ([0.6, 0.8], 'float32')
+    """
+    m = mask.astype(np.float32)
+    pooled = (states * m[..., None]).sum(1) / np.clip(m.sum(1, keepdims=True), 1e-9, None)
+    pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    return pooled.astype(np.float32)
 
 
 def _layer_norm(x: np.ndarray, g: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:

@@ -37,7 +37,7 @@ import numpy as np
 from core.config import set_offline_env
 from core.errors import ConfigError
 from core.interfaces import Embedder
-from retrieval.embedding import ModelNotFound, model_path, query_embedder
+from retrieval.embedding import ModelNotFound, mean_pool, model_path, query_embedder
 
 log = logging.getLogger(__name__)
 
@@ -277,10 +277,8 @@ class OnnxQueryEmbedder:
             mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
             states = self.session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask,
                                                               "token_type_ids": np.zeros_like(ids)})[0]
-            m = mask[..., None].astype(np.float32)
-            pooled = (states * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
-            rows.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
-        return np.concatenate(rows).astype(np.float32) if rows else np.zeros((0, self.dim), dtype=np.float32)
+            rows.append(mean_pool(states, mask))
+        return np.concatenate(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
 
 
 @cache
