@@ -35,6 +35,9 @@ def set_offline_env() -> None:
         os.environ[k] = v
 
 
+EMBED_BACKENDS = ("onnx", "torch", "onnx-int8")  # Settings.embed_backend (retrieval.encoder builds each)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of kgqa. Chunk size and thresholds were chosen on the gold set (eval/README.md)."""

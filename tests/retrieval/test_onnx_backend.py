@@ -40,8 +40,9 @@ def reference(pieces: list[Piece]) -> tuple[np.ndarray, list[np.ndarray]]:
 
 @pytest.mark.parametrize(("backend", "chunk_bounds", "unit_bounds"), [
     ("onnx", (0.9999, 0.9995), (0.9999, 0.999)),
-    # units pool a few tokens each, so int8 noise shows more (measured: mean 0.991, min 0.950 on 158 units)
-    ("onnx-int8", (0.99, 0.98), (0.985, 0.93)),
+    # the bounds are (0.99, 0.98); the recipe keeps the feed-forward output projections in fp32,
+    # measured here: chunks mean 0.997 / min 0.996, units 0.996 / 0.993 (all MatMuls int8: units min 0.950)
+    ("onnx-int8", (0.995, 0.99), (0.994, 0.985)),
 ])
 def test_onnx_vectors_match_torch_on_real_passages(
     pieces: list[Piece], reference: tuple[np.ndarray, list[np.ndarray]], backend: str,
