@@ -148,9 +148,11 @@ class LateEncoder:
             chunk_n[w.piece] += len(w.ids)
             owner = np.asarray(w.owner)
             sel = owner >= 0
-            if sel.any():
-                np.add.at(part_sum, owner[sel], h[sel])
-                np.add.at(part_n, owner[sel], 1.0)
+            if sel.any():  # a part's tokens are one run in a window: sum runs, then scatter one row per run
+                o = owner[sel]
+                starts = np.flatnonzero(np.r_[True, o[1:] != o[:-1]])
+                np.add.at(part_sum, o[starts], np.add.reduceat(h[sel].astype(np.float64), starts, axis=0))
+                np.add.at(part_n, o[starts], np.diff(np.r_[starts, len(o)]).astype(np.float64))
 
     def count_windows(self, pieces: Sequence[Piece]) -> int:
         """How many encoder rows ``pieces`` take (for a progress bar's total)."""
