@@ -3,13 +3,15 @@ knowledge-graph extraction done, in worker processes while the main process runs
 
 On a 2-core machine one worker (``Settings.ingest_workers``) takes PDF/HTML parsing, layout,
 chunking, context heads and the spaCy extraction of every new or changed document; the main
-process encodes each document's chunks as soon as they arrive, with one encoder thread while the
-worker is busy and all cores once it is done. With ``ingest_workers = 0`` everything runs in the
-main process, in the same order.
+process encodes the chunks as they arrive, with one encoder thread while the worker is busy and
+all cores once it is done. When the encoder has finished and extractions are still queued, the main
+process takes the queued ones (newest first) while the worker finishes the others, so neither core
+idles while the other works. With ``ingest_workers = 0`` everything runs in the main process, in the
+same order.
 
 The index does not depend on worker timing: documents are numbered in id order once all are in,
-each document is encoded on its own (a batch never mixes documents, so its vectors are the same
-whichever arrived first), and extractions do not depend on unit numbering.
+the vectors of a piece do not depend on which pieces share its encoder call (equal within 1e-5),
+and extractions do not depend on unit numbering or on the process that ran them.
 """
 
 from __future__ import annotations
@@ -344,6 +346,7 @@ def build_state(
         if tick is not None:
             tick(item)
     encode_pending()
+    take_queued_extractions(extractions, parsed)
     docs, units, chunks, pieces = assemble(parsed)
     dim = next((v[1].shape[1] for v in vecs.values() if v[1].size), prev_index.dim if prev_index is not None else 384)
     unit_vecs = np.concatenate([vecs[d.id][0] for d in docs]) if docs else np.zeros((0, dim), np.float32)
@@ -353,6 +356,25 @@ def build_state(
 
 
 ENCODE_PIECES = 128  # chunks gathered across documents per encoder call (a few full batches)
+
+
+def take_queued_extractions(extractions: dict[str, Future[tuple[Extraction, float]]], parsed: list[ParsedDoc],
+                            ) -> int:
+    """Run here, newest first, the extractions no worker has started; return how many.
+
+    Called once the encoder is done, when this process's core would otherwise wait for the worker:
+    each job a worker has not picked up is cancelled and replaced by a finished future holding the
+    same result. A job already running (or an inline pool's, already done) cannot be cancelled.
+    """
+    by_key = {p.doc.sha256 + p.doc.id: p for p in parsed}
+    taken = 0
+    for key in reversed(list(extractions)):
+        if extractions[key].cancel():
+            done: Future[tuple[Extraction, float]] = Future()
+            done.set_result(extract_doc(by_key[key].doc, by_key[key].units))
+            extractions[key] = done
+            taken += 1
+    return taken
 
 
 def _expected(plan: SourcePlan) -> int:

@@ -4,6 +4,7 @@ process encodes gives the same index as the serial path (``ingest_workers = 0``)
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +57,36 @@ def test_documents_encoded_together_equal_one_by_one(tmp_path: Path, corpus_dir:
     a, b = _snapshot(together.index_dir, together), _snapshot(alone.index_dir, alone)
     assert a[:3] == b[:3] and len(a[0]) >= 2  # type: ignore[arg-type]
     assert np.allclose(a[3], b[3], atol=1e-5) and np.allclose(a[4], b[4], atol=1e-5)  # type: ignore[arg-type]
+
+
+
+def _hold(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+
+
+def test_queued_extractions_run_here_with_the_same_result(corpus_dir: Path) -> None:
+    """With the worker busy, extraction jobs it has not started are taken by the calling process; each
+    result equals the one the worker computes."""
+    s = Settings()
+    parsed = []
+    reports = sorted(f for f in corpus_dir.iterdir() if f.suffix in (".md", ".txt", ".html", ".pdf"))
+    for k, f in enumerate(reports * 3):  # more jobs than the pool's queue holds
+        p = ingest_stages.load_and_parse(str(f), str(corpus_dir), s.max_file_bytes, s.max_text_bytes,
+                                         s.chunk_chars, s.chunk_overlap_units)
+        assert isinstance(p, ingest_stages.ParsedDoc)
+        doc_id = f"{k}-{p.doc.id}"
+        parsed.append(replace(p, doc=replace(p.doc, id=doc_id), units=[replace(u, doc=doc_id) for u in p.units]))
+    with ingest_stages.workers(1) as pool:
+        pool.submit(_hold, 3.0)  # the worker is busy: the jobs below wait in its queue
+        jobs = {p.doc.sha256 + p.doc.id: pool.submit(ingest_stages.extract_doc, p.doc, p.units) for p in parsed}
+        by_worker = dict(jobs)
+        taken = ingest_stages.take_queued_extractions(jobs, parsed)
+        assert 1 <= taken < len(parsed)  # the newest ones; those already handed to the worker stay there
+        here = [k for k in jobs if jobs[k] is not by_worker[k]]
+        assert here == list(jobs)[-len(here):] and len(here) == taken
+        for p in parsed:
+            key = p.doc.sha256 + p.doc.id
+            expected = by_worker[key].result()[0] if key not in here else ingest_stages.extract_doc(p.doc, p.units)[0]
+            assert jobs[key].result()[0] == expected and expected["facts"]
