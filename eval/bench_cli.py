@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from core.config import EMBED_BACKENDS
 from eval.bench_common import bench_dir as resolve_bench_dir
 from eval.cli import progress
 
@@ -31,6 +32,22 @@ GraphOpt = Annotated[bool, typer.Option("--graph/--no-graph", help="Build and us
 BaselineOpt = Annotated[bool, typer.Option("--baseline/--no-baseline", help="Also run the llama-index baseline.")]
 FreshOpt = Annotated[bool, typer.Option("--fresh", help="Rebuild the kgqa index from scratch (measures ingest).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")]
+BackendsOpt = Annotated[
+    str,
+    typer.Option("--backends", help="Also run kgqa with these encoder backends (comma-separated: onnx, onnx-int8, "
+                 "torch), each on its own index, as rows kgqa[BACKEND] beside the others."),
+]
+
+
+def _backends(value: str) -> list[str]:
+    """The ``--backends`` list, checked against the known backends (a typo fails before any work)."""
+    known = EMBED_BACKENDS
+    out = [b.strip() for b in value.split(",") if b.strip()]
+    bad = [b for b in out if b not in known]
+    if bad:
+        raise typer.BadParameter(f"unknown backend {', '.join(bad)}; choose from {', '.join(known)}",
+                                 param_hint="--backends")
+    return out
 
 
 def _check_bench(bench_dir: Path | None) -> Path:
@@ -65,6 +82,7 @@ def register(app: typer.Typer) -> None:
         baseline: BaselineOpt = True,
         fresh: FreshOpt = False,
         filings: Annotated[int | None, typer.Option("--filings", min=1, max=15, help="filings mode: ingest a fixed-seed sample (--seed) of N of the 15 PDFs (default: all 15).")] = None,
+        backends: BackendsOpt = "",
         quiet: QuietOpt = False,
     ) -> None:
         """FinanceBench: evidence hit@1/5/10, MRR and answer correctness; writes eval/reports/financebench-MODE.md."""
@@ -73,7 +91,8 @@ def register(app: typer.Typer) -> None:
         from eval.bench_financebench import run_financebench
 
         report = run_financebench(mode, _check_bench(bench_dir), work_dir, sample, seed, graph, baseline, fresh, out,
-                                  progress("kgqa bench", quiet), n_filings=filings, show=not quiet)
+                                  progress("kgqa bench", quiet), n_filings=filings, show=not quiet,
+                                  backends=_backends(backends))
         print(_summary(report))
 
     @bench.command("lihua")
@@ -86,13 +105,14 @@ def register(app: typer.Typer) -> None:
         graph: GraphOpt = True,
         baseline: BaselineOpt = True,
         fresh: FreshOpt = False,
+        backends: BackendsOpt = "",
         quiet: QuietOpt = False,
     ) -> None:
         """LiHua-World: 442 chat logs, 637 questions; writes eval/reports/lihua.md."""
         from eval.bench_lihua import run_lihua
 
         report = run_lihua(_check_bench(bench_dir), work_dir, sample, seed, graph, baseline, fresh, out,
-                           progress("kgqa bench", quiet), show=not quiet)
+                           progress("kgqa bench", quiet), show=not quiet, backends=_backends(backends))
         print(_summary(report))
 
     @bench.command("perf")

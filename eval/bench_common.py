@@ -92,9 +92,13 @@ def sample(items: Sequence[Any], n: int | None, seed: int) -> list[Any]:
     return [x for i, x in enumerate(items) if i in keep]
 
 
-def kgqa_settings(index_dir: Path, use_graph: bool = True, top_k: int | None = None) -> Settings:
-    """kgqa's settings for a benchmark index in ``index_dir`` (defaults otherwise)."""
+def kgqa_settings(index_dir: Path, use_graph: bool = True, top_k: int | None = None,
+                  embed_backend: str | None = None) -> Settings:
+    """kgqa's settings for a benchmark index in ``index_dir`` (defaults otherwise; ``embed_backend``:
+    another encoder backend than the configured one)."""
     over: dict[str, Any] = {"index_dir": index_dir, "use_graph": use_graph}
     if top_k:
         over["top_k"] = top_k
+    if embed_backend:
+        over["embed_backend"] = embed_backend
     return Settings.load(overrides=over)

@@ -15,6 +15,7 @@ The baseline uses the paper's chunking (1024 characters, 30 overlap). Running an
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,10 @@ def run_financebench(
     mode: str = "pages", bench: Path | None = None, work: Path | None = None, n_sample: int | None = None,
     seed: int = 0, use_graph: bool = True, baseline: bool = True, fresh: bool = False,
     out_dir: Path | None = None, say: Say | None = None, n_filings: int | None = None, show: bool = False,
+    backends: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Run one FinanceBench mode end to end; write ``eval/reports/financebench-<mode>.{json,md}``."""
+    """Run one FinanceBench mode end to end; write ``eval/reports/financebench-<mode>.{json,md}``
+    (``backends``: also run kgqa with each of these encoder backends, see :func:`eval.bench_run.run_backends`)."""
     set_offline_env()
     say = say or (lambda _m: None)
     if mode not in MODES:
@@ -80,7 +83,7 @@ def run_financebench(
     name = f"financebench-{mode}"
     run = BenchRun(name, bench, settings, qa, kg_ingest, questions, n_all, n_sample, seed, t_start,
                    [str(p) for p in paths])
-    run_systems(run, CHUNKING if baseline else None, say, show)
+    run_systems(run, CHUNKING if baseline else None, say, show, backends, fresh)
     report = run_report(run, use_graph, {"filings": filings, "filings_sample": n_filings})
     png = hit_plot(name, report["results"], f"FinanceBench {mode}: evidence hit@k", out_dir)
     write_outputs(name, report, financebench_markdown(report, png), out_dir)

@@ -12,6 +12,7 @@ its domain, and the report says so.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,10 @@ PUBLISHED = [
 def run_lihua(
     bench: Path | None = None, work: Path | None = None, n_sample: int | None = None, seed: int = 0,
     use_graph: bool = True, baseline: bool = True, fresh: bool = False, out_dir: Path | None = None,
-    say: Say | None = None, show: bool = False,
+    say: Say | None = None, show: bool = False, backends: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Ingest the chat logs, run the questions on kgqa and the baseline; write ``eval/reports/lihua.{json,md}``."""
+    """Ingest the chat logs, run the questions on kgqa (and with each of ``backends`` as its encoder) and
+    the baseline; write ``eval/reports/lihua.{json,md}``."""
     set_offline_env()
     say = say or (lambda _m: None)
     bench = bench_dir(bench)
@@ -63,7 +65,7 @@ def run_lihua(
     questions = sample(questions, n_sample, seed)
     say(f"{len(questions)} of {n_all} questions")
     run = BenchRun("lihua", bench, settings, qa, kg_ingest, questions, n_all, n_sample, seed, t_start, [str(data)])
-    run_systems(run, CHUNKING if baseline else None, say, show)
+    run_systems(run, CHUNKING if baseline else None, say, show, backends, fresh)
     report = run_report(run, use_graph)
     png = hit_plot("lihua", report["results"], "LiHua-World: evidence-file hit@k", out_dir)
     write_outputs("lihua", report, lihua_markdown(report, png), out_dir)

@@ -96,23 +96,27 @@ def _rss(r: dict[str, Any]) -> str:
     return f"{r['peak_rss_mb']:.0f}{extra}"
 
 
-def ingest_table(kg: dict[str, Any], bl: dict[str, Any]) -> str:
+def ingest_table(kg: dict[str, Any], bl: dict[str, Any], others: dict[str, dict[str, Any]] | None = None) -> str:
     """Both systems' ingest: time and kB/s overall and per stage, peak RSS, index size on disk, and
-    kgqa's ratios to the baseline (time and throughput over the same input bytes)."""
-    t, n_in = kg["timings_s"], kg.get("bytes_in")
-    bt, b_in = bl["timings"], bl.get("bytes_in") or n_in
-    kt_total, bt_total = t.get("total", kg.get("wall_s", 0)), bt["total"]
-    rows = [
-        ["kgqa" + (" (index reused; figures of the build that made it)" if kg.get("reused") else ""),
-         kg["documents"], f"{kg['units']} units / {kg['chunks']} chunks", f"{kt_total:.1f}", _kbs(n_in, kt_total),
-         _stages(t, n_in, ("total", "parse+embed wall")), _rss(kg), f"{kg['index_bytes'] / 1e6:.1f}"],
-        ["baseline", bl["documents"], f"{bl['nodes']} nodes", f"{bt_total:.1f}", _kbs(b_in, bt_total),
-         _stages(bt, b_in, ("total",)), _rss(bl), f"{bl['index_bytes'] / 1e6:.1f}"],
-    ]
-    ratio = ["kgqa / baseline", "", "", _ratio(kt_total, bt_total), _ratio(bt_total, kt_total) + " (throughput)", "",
-             _ratio(kg.get("peak_rss_mb"), bl.get("peak_rss_mb")), _ratio(kg["index_bytes"], bl["index_bytes"])]
+    kgqa's ratios to the baseline (time and throughput over the same input bytes); ``others``: kgqa
+    with other encoder backends, each a row with its own ratios."""
+    bt, b_in = bl["timings"], bl.get("bytes_in") or kg.get("bytes_in")
+    bt_total = bt["total"]
+    rows = []
+    for name, r in {"kgqa": kg, **(others or {})}.items():
+        t, n_in = r["timings_s"], r.get("bytes_in")
+        total = t.get("total", r.get("wall_s", 0))
+        rows.append([name + (" (index reused; figures of the build that made it)" if r.get("reused") else ""),
+                     r["documents"], f"{r['units']} units / {r['chunks']} chunks", f"{total:.1f}", _kbs(n_in, total),
+                     _stages(t, n_in, ("total", "parse+embed wall")), _rss(r), f"{r['index_bytes'] / 1e6:.1f}"])
+    rows.append(["baseline", bl["documents"], f"{bl['nodes']} nodes", f"{bt_total:.1f}", _kbs(b_in, bt_total),
+                 _stages(bt, b_in, ("total",)), _rss(bl), f"{bl['index_bytes'] / 1e6:.1f}"])
+    for name, r in {"kgqa": kg, **(others or {})}.items():
+        total = r["timings_s"].get("total", r.get("wall_s", 0))
+        rows.append([f"{name} / baseline", "", "", _ratio(total, bt_total), _ratio(bt_total, total) + " (throughput)",
+                     "", _ratio(r.get("peak_rss_mb"), bl.get("peak_rss_mb")), _ratio(r["index_bytes"], bl["index_bytes"])])
     return md_table(["system", "documents", "pieces", "ingest s", "kB/s", "stages (busy s, kB/s of the whole input)",
-                     "peak RSS MB", "index MB on disk"], [*rows, ratio])
+                     "peak RSS MB", "index MB on disk"], rows)
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -143,7 +147,11 @@ def run_line(report: dict[str, Any]) -> str:
         f"Run {report['date']} on this machine ({kg.get('cpu_count')} CPU cores), wall time {report['wall_s']:.0f} s. "
         f"{report['questions']} of {report['questions_total']} questions"
         + (f" (fixed-seed sample, seed {report['seed']})" if report["questions"] < report["questions_total"] else " (all)")
-        + f"; kgqa graph {'on' if report['use_graph'] else 'off'}."
+        + f"; kgqa graph {'on' if report['use_graph'] else 'off'}"
+        + (f", encoder backend {b}" if (b := report.get("kgqa_settings", {}).get("embed_backend")) else "")
+        + (" (rows kgqa[BACKEND]: the same pipeline with another encoder, each on its own index)"
+           if report.get("backend_ingests") else "")
+        + "."
     )
 
 
@@ -152,7 +160,7 @@ def ingest_section(report: dict[str, Any]) -> list[str]:
     if not bl:
         return ["## Ingest", ""]
     return [
-        "## Ingest", "", ingest_table(report["kgqa_ingest"], bl), "",
+        "## Ingest", "", ingest_table(report["kgqa_ingest"], bl, report.get("backend_ingests")), "",
         "Each system ingests in a fresh process (its peak RSS is its own; kgqa's parse/extract worker process "
         "is shown apart). kgqa's stages overlap: the worker parses and extracts while the main process encodes, "
         "so stage seconds add up to more than the wall time. The baseline reads the same files with kgqa's "

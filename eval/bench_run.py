@@ -16,7 +16,7 @@ import shutil
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -243,6 +243,7 @@ class BenchRun:
     results: dict[str, dict[str, Any]] | None = None
     baseline: ChunkedBaseline | None = None
     baseline_ingest: dict[str, Any] | None = None
+    backend_ingests: dict[str, dict[str, Any]] = field(default_factory=dict)  # system name -> its ingest
 
 
 def open_kgqa(
@@ -251,20 +252,49 @@ def open_kgqa(
     """Ingest ``paths`` into kgqa's benchmark index in a fresh process (an unchanged index is reused),
     so that its peak RSS is its own, and load the index here (``show``: the ingest's progress bar)."""
     args = {"paths": [str(p) for p in paths], "index": str(settings.index_dir), "fresh": fresh,
-            "use_graph": settings.use_graph, "progress": show}
+            "use_graph": settings.use_graph, "progress": show, "backend": settings.embed_backend}
     kg_ingest, _ = run_worker("kgqa-ingest", args, show=show)
     say(f"kgqa: {kg_ingest['documents']} documents, {kg_ingest['chunks']} chunks"
         + (" (index reused)" if kg_ingest.get("reused") else f", ingest {kg_ingest['wall_s']:.0f} s"))
     return kg_ingest, QA.load(settings.index_dir, settings)
 
 
-def run_systems(run: BenchRun, chunking: Chunking | None, say: Say, show: bool = False) -> BenchRun:
-    """kgqa, then (unless ``chunking`` is None) the baseline, on the questions.
+def backend_name(backend: str) -> str:
+    """The system name of kgqa run with another encoder backend than the configured one.
+
+    >>> backend_name("onnx-int8")
+    'kgqa[onnx-int8]'
+    """
+    return f"kgqa[{backend}]"
+
+
+def run_backends(run: BenchRun, backends: Sequence[str], fresh: bool, say: Say, show: bool = False) -> None:
+    """kgqa again with each of ``backends`` (other than the configured one) as its encoder: its own
+    index beside the main one (``index-<backend>``, ingested in a fresh process), its results as
+    :func:`backend_name`, and its ingest figures in ``run.backend_ingests``."""
+    assert run.results is not None
+    for b in dict.fromkeys(backends):
+        if b == run.settings.embed_backend:
+            continue
+        idx = Path(run.settings.index_dir).parent / f"index-{b}"
+        s = replace(run.settings, index_dir=idx, embed_backend=b)
+        say(f"kgqa with the {b} encoder: ingesting into {idx}")
+        ingest, qa = open_kgqa([Path(p) for p in run.paths], s, say, fresh, show)
+        system = KgqaSystem(qa, backend_name(b))
+        run.backend_ingests[system.name] = ingest
+        run.results[system.name] = run_system(system, run.questions, say, show=show)
+
+
+def run_systems(run: BenchRun, chunking: Chunking | None, say: Say, show: bool = False,
+                backends: Sequence[str] = (), fresh: bool = False) -> BenchRun:
+    """kgqa, kgqa with each other encoder backend in ``backends`` (:func:`run_backends`), then
+    (unless ``chunking`` is None) the baseline, on the questions.
 
     The baseline is built in a fresh process (its ingest time and peak RSS are its own) over the same
     files, persisted beside kgqa's index, and loaded here to answer.
     """
     run.results = {"kgqa": run_system(KgqaSystem(run.qa), run.questions, say, show=show)}
+    run_backends(run, backends, fresh, say, show)
     if chunking is None:
         return run
     say(f"baseline: building llama-index VectorStoreIndex ({chunking.describe()}) in a fresh process")
@@ -306,6 +336,8 @@ def run_report(run: BenchRun, use_graph: bool, extra: dict[str, Any] | None = No
         "questions": len(run.questions), "questions_total": run.questions_total, "sample": run.sample,
         "seed": run.seed, "use_graph": use_graph, **(extra or {}),
         "kgqa_ingest": run.kgqa_ingest, "baseline_ingest": run.baseline_ingest, "results": run.results,
-        "kgqa_settings": {"chunk_chars": s.chunk_chars, "top_k": s.top_k, "use_graph": use_graph},
+        "backend_ingests": run.backend_ingests,
+        "kgqa_settings": {"chunk_chars": s.chunk_chars, "top_k": s.top_k, "use_graph": use_graph,
+                          "embed_backend": s.embed_backend},
         "wall_s": round(time.perf_counter() - run.t_start, 1), "date": time.strftime("%Y-%m-%d %H:%M"),
     }

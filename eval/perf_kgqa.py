@@ -15,8 +15,9 @@ from eval.perf_probe import WARMUP, Worker, latency_stats, peak_rss_mb, serve, t
 
 def w_kgqa_ingest(a: dict[str, Any]) -> dict[str, Any]:
     """Build the kgqa index of ``a["paths"]`` in ``a["index"]`` (fresh unless told); its figures and the
-    peak RSS of this process and of its parse/extract worker (``a["progress"]``: a progress bar on stderr)."""
-    s = kgqa_settings(Path(a["index"]), use_graph=a.get("use_graph", True))
+    peak RSS of this process and of its parse/extract worker (``a["progress"]``: a progress bar on stderr;
+    ``a["backend"]``: the encoder backend, default the configured one)."""
+    s = kgqa_settings(Path(a["index"]), use_graph=a.get("use_graph", True), embed_backend=a.get("backend"))
     r = kgqa_ingest([Path(p) for p in a["paths"]], s, lambda _m: None, fresh=a.get("fresh", True),
                     progress=a.get("progress", False))
     if r.get("reused"):
@@ -30,7 +31,8 @@ def w_kgqa_warm(a: dict[str, Any]) -> dict[str, Any]:
     """Load the index, ask :data:`WARMUP` questions, then time ``qa.search`` and ``qa.ask`` on each question;
     ``a["shapes"]`` (open and comparison questions by kind) are timed apart, as ``shapes_ms``."""
     t0 = time.perf_counter()
-    qa = QA.load(Path(a["index"]), kgqa_settings(Path(a["index"]), use_graph=a.get("use_graph", True)))
+    qa = QA.load(Path(a["index"]), kgqa_settings(Path(a["index"]), use_graph=a.get("use_graph", True),
+                                                 embed_backend=a.get("backend")))
     load_s = time.perf_counter() - t0
     qs = a["questions"]
     for q in qs[:WARMUP]:

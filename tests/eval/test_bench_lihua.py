@@ -36,13 +36,22 @@ def _bench(tmp_path: Path) -> Path:
 
 
 def test_lihua_end_to_end(tmp_path: Path) -> None:
+    """With a second encoder backend: the configured one is not run twice; the other gets its own
+    index, ingest figures and result row, beside kgqa and the baseline."""
     out = tmp_path / "reports"
-    report = run_lihua(_bench(tmp_path), tmp_path / "work", use_graph=False, out_dir=out)
+    report = run_lihua(_bench(tmp_path), tmp_path / "work", use_graph=False, out_dir=out,
+                       backends=["onnx-int8", "onnx", "onnx-int8"])
     assert report["benchmark"] == "lihua" and report["questions"] == 2 and "filings" not in report
+    assert list(report["results"]) == ["kgqa", "kgqa[onnx-int8]", "baseline"]
+    assert list(report["backend_ingests"]) == ["kgqa[onnx-int8]"] and report["kgqa_settings"]["embed_backend"] == "onnx"
+    manifest = json.loads(next((tmp_path / "work" / "lihua" / "index-onnx-int8").rglob("manifest.json")).read_text())
+    assert "onnx-int8" in json.dumps(manifest)
+    assert report["results"]["kgqa[onnx-int8]"]["retrieval"]["hit@10"] == 1.0
     kg = report["results"]["kgqa"]
     assert kg["retrieval"]["n"] == 1 and kg["retrieval"]["hit@10"] == 1.0  # the Null question has no evidence
     assert set(kg["answers_by_group"]) == {"Single", "Null"}
     assert report["baseline_ingest"]["config"]["splitter"] == "SentenceSplitter(chunk_size=1200 tokens, chunk_overlap=100)"
     md = (out / "lihua.md").read_text(encoding="utf-8")
     assert md.startswith("# LiHua-World") and "MiniRAG" in md and "By question type (accuracy):" in md
+    assert "| kgqa[onnx-int8] / baseline |" in md and md.count("| kgqa[onnx-int8] |") >= 2  # ingest, retrieval
     assert md == lihua_markdown(json.loads((out / "lihua.json").read_text(encoding="utf-8")), out / "lihua-hits.png")

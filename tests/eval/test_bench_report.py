@@ -73,6 +73,18 @@ def test_run_line_and_ingest() -> None:
     assert ingest_section({**r, "baseline_ingest": None}) == ["## Ingest", ""]
 
 
+def test_other_encoder_backends_get_their_own_rows_and_ratios() -> None:
+    r = _report()
+    faster = {**r["kgqa_ingest"], "timings_s": {"total": 6.0, "embed": 4.0}, "index_bytes": 2.5e6, "peak_rss_mb": 1200.0}
+    r.update(backend_ingests={"kgqa[onnx-int8]": faster}, kgqa_settings={"embed_backend": "onnx"})
+    assert "kgqa graph off, encoder backend onnx (rows kgqa[BACKEND]:" in run_line(r)
+    table = ingest_section(r)[2].splitlines()
+    names = [row.split(" | ")[0].lstrip("| ") for row in table[2:]]
+    assert names == ["kgqa", "kgqa[onnx-int8]", "baseline", "kgqa / baseline", "kgqa[onnx-int8] / baseline"]
+    assert "| kgqa[onnx-int8] | 2 | 10 units / 4 chunks | 6.0 | 15.0 | embed 4.0 s (22.5 kB/s) | 1200 + 300 (worker) | 2.5 |" in table[3]
+    assert table[6] == "| kgqa[onnx-int8] / baseline |  |  | 2.00x | 0.50x (throughput) |  | 2.00x | 2.50x |"
+
+
 def test_retrieval_section_has_plot_and_groups(tmp_path: Path) -> None:
     lines = retrieval_section(_report(), "Evidence retrieval (top 10)", "page", "By type:", tmp_path / "x-hits.png")
     assert lines[0] == "## Evidence retrieval (top 10)"

@@ -22,6 +22,7 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
         (("ask", "What?"), {"KGQA_TOP_K": "many"}, 1, "kgqa: setting 'top_k' in environment has a bad value"),
         (("graph", "stats", "--index", str(tmp_path / "nowhere")), {}, 1, "no index at"),
         (("ask", "What?", "--top-k", "0"), {}, 2, "kgqa:"),
+        (("bench", "lihua", "--backends", "onnx,fp16", "--bench-dir", str(tmp_path)), {}, 2, "unknown backend fp16"),
     ]
     for args, env, code, start in cases:
         r = kgqa(*args, cwd=tmp_path, env=env)
