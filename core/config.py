@@ -48,7 +48,8 @@ class Settings:
     embed_batch_size: int = 32  # encoder rows per batch (sorted by length, so little padding)
     # ingest speed (issue 13): the encoder backend ("onnx": the default, ONNX Runtime on an fp32 export of the
     # packaged weights, built offline once and cached in cache_dir - the reference's numbers, faster; "torch":
-    # the reference; "onnx-int8": faster again, but the gold set answered 0.891 vs 0.909, so it is opt-in),
+    # the reference; "onnx-int8": 1.2-1.35x faster ingest with the same answers and retrieval within noise on
+    # gold and FinanceBench, but its vectors depend on the CPU's int8 kernels, so it is opt-in; docs/performance.md),
     # its threads (0: all cores), and the worker processes that parse files and extract the graph while
     # the encoder runs (0: none)
     embed_backend: str = "onnx"

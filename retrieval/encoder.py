@@ -10,7 +10,7 @@ a padded batch of token ids into ``last_hidden_state`` (``(batch, tokens, dim)``
 * :class:`OnnxStates` - the same graph exported once with ``torch.onnx.export`` and run by ONNX
   Runtime: ``"onnx"`` keeps fp32 weights (the reference's numbers, cosine > 0.9999, and faster than
   torch on a CPU), ``"onnx-int8"`` quantises them (dynamic, per channel, the feed-forward output
-  projections kept in fp32: about 1.45x as fast again, cosine about 0.997 to the reference). Both
+  projections kept in fp32: 1.3-1.45x as fast again by CPU, cosine about 0.997 to the reference). Both
   are built offline from the packaged weights on first use (torch is needed that once) and cached
   under ``<cache_dir>/onnx/<model hash>-<recipe>/``; later runs load them without importing torch.
   The fp32 file also serves the question encoder (:func:`retrieval.embedding.query_embedder`).
