@@ -120,3 +120,45 @@ def test_a_given_question_vector_is_used_as_is(qa) -> None:  # type: ignore[no-u
     given = r.search(q, vector=r.embed(q))
     assert [p.chunk_id for p in own.passages] == [p.chunk_id for p in given.passages]
     assert [u.unit.id for u in own.units[:10]] == [u.unit.id for u in given.units[:10]]
+
+
+def test_a_filing_page_gives_its_best_chunk_before_a_second_one(tmp_path: Any, make_pdf: Any) -> None:
+    """In a multi-page PDF, the top k names each matching page once before any page twice; with
+    ``spread_pages`` off, the page with most matching chunks takes the top of the list."""
+    from engine.ingest import build_index
+    from engine.qa import QA
+
+    freight = ("Harbor freight volumes at the Tessaly terminal rose in the year as container freight rates "
+               "recovered; freight revenue per container and freight handling costs both moved with volumes.")
+    dense_page = "\n\n".join(f"Note {i}. {freight}" for i in range(1, 7))
+    pages = [dense_page, "Tessaly terminal freight outlook: freight volumes are expected to grow next year.",
+             "Board of directors and governance.", "Tessaly terminal freight tariffs were set by the port authority."]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tessaly-annual.pdf").write_bytes(make_pdf(pages))
+    s = Settings(index_dir=tmp_path / "index", corpus_dir=corpus, chunk_chars=200, use_graph=False)
+    build_index([corpus], s)
+    index = QA.load(s.index_dir, s).index
+    starts = index.docs["tessaly-annual.pdf"].page_starts
+    assert len(starts) == 4
+
+    def pages_of(settings: Settings, k: int = 4) -> list[int]:
+        found = Retriever(index, settings).search("Tessaly terminal freight volumes", k=k)
+        spans = {c.key: c.start for c in index.chunks}
+        return [sum(1 for p in starts if p <= spans[p_.chunk_id]) for p_ in found.passages]
+
+    spread, plain = pages_of(s), pages_of(s.with_values({"spread_pages": False}))
+    assert sum(1 for c in index.chunks if c.start < starts[1]) >= 4  # page 1 holds several chunks
+    assert plain.count(1) >= 2, plain  # the plain ranking spends two or more of its 4 on page 1
+    assert len(set(spread[:3])) == 3 and {1, 2, 4} <= set(spread), spread  # every matching page, once
+    everything = pages_of(s.with_values({"spread_pages": False}), k=len(index.chunks))
+    assert spread[:3] == list(dict.fromkeys(everything))[:3]  # pages in the order of their best chunk
+
+
+def test_module_doctests() -> None:
+    import doctest
+
+    import retrieval.search
+
+    failed, tried = doctest.testmod(retrieval.search)
+    assert tried > 0 and failed == 0
