@@ -69,6 +69,43 @@ def register(app: typer.Typer) -> None:
     """Add the ``bench`` sub-app to the ``kgqa`` app."""
     bench = typer.Typer(help="Public benchmarks (FinanceBench, LiHua-World) and speed/scale, kgqa vs a llama-index baseline.",
                         no_args_is_help=True)
+    _benchmark_commands(bench)
+
+    @bench.command("perf")
+    def perf(
+        scales: Annotated[str, typer.Option("--scales", help="Replication factors of the bundled corpus.")] = "1,10,100",
+        with_filings: Annotated[bool, typer.Option("--with-filings", help="Add the FinanceBench filings (all 15 unless --filings) as a point of the same run: both systems ingest them afresh.")] = False,
+        filings: Annotated[int | None, typer.Option("--filings", min=1, max=15, help="With --with-filings: a fixed-seed sample of N filings.")] = None,
+        seed: SeedOpt = 0,
+        bench_dir: BenchDirOpt = None,
+        work_dir: WorkOpt = None,
+        out: OutOpt = None,
+        quiet: QuietOpt = False,
+    ) -> None:
+        """Ingest throughput, index size, cold/warm latency, peak RSS and scaling; writes eval/reports/perf.md + PNGs."""
+        try:
+            factors = [int(x) for x in scales.split(",") if x.strip()]
+        except ValueError as exc:
+            raise typer.BadParameter(f"--scales wants integers like 1,10,100: {scales!r}") from exc
+        if not factors or any(f < 1 for f in factors):
+            raise typer.BadParameter("--scales wants positive integers like 1,10,100")
+        from eval.perf import run_perf
+
+        r = run_perf(factors, with_filings, _check_bench(bench_dir) if with_filings else None, work_dir, out_dir=out,
+                     say=progress("kgqa bench", quiet), n_filings=filings, seed=seed)
+        m = r["main"]["kgqa"]
+        shapes = m["warm"].get("shapes_ms", {})
+        extra = "".join(f", warm {k} p50 {v['p50']:.1f} ms" for k, v in shapes.items() if v.get("p50") is not None)
+        print(f"perf ({r['wall_s']:.0f} s): cold ask {m['cold']['median_s']:.2f} s, warm answer p50 "
+              f"{m['warm']['answer_ms']['p50']:.1f} ms{extra}; report: {Path(out or 'eval/reports') / 'perf.md'}")
+
+    _store_commands(bench)
+    _trees_command(bench)
+    app.add_typer(bench, name="bench")
+
+
+def _benchmark_commands(bench: typer.Typer) -> None:
+    """``kgqa bench financebench`` and ``kgqa bench lihua``: kgqa vs the baseline on public questions."""
 
     @bench.command("financebench")
     def financebench(
@@ -114,38 +151,6 @@ def register(app: typer.Typer) -> None:
         report = run_lihua(_check_bench(bench_dir), work_dir, sample, seed, graph, baseline, fresh, out,
                            progress("kgqa bench", quiet), show=not quiet, backends=_backends(backends))
         print(_summary(report))
-
-    @bench.command("perf")
-    def perf(
-        scales: Annotated[str, typer.Option("--scales", help="Replication factors of the bundled corpus.")] = "1,10,100",
-        with_filings: Annotated[bool, typer.Option("--with-filings", help="Add the FinanceBench filings (all 15 unless --filings) as a point of the same run: both systems ingest them afresh.")] = False,
-        filings: Annotated[int | None, typer.Option("--filings", min=1, max=15, help="With --with-filings: a fixed-seed sample of N filings.")] = None,
-        seed: SeedOpt = 0,
-        bench_dir: BenchDirOpt = None,
-        work_dir: WorkOpt = None,
-        out: OutOpt = None,
-        quiet: QuietOpt = False,
-    ) -> None:
-        """Ingest throughput, index size, cold/warm latency, peak RSS and scaling; writes eval/reports/perf.md + PNGs."""
-        try:
-            factors = [int(x) for x in scales.split(",") if x.strip()]
-        except ValueError as exc:
-            raise typer.BadParameter(f"--scales wants integers like 1,10,100: {scales!r}") from exc
-        if not factors or any(f < 1 for f in factors):
-            raise typer.BadParameter("--scales wants positive integers like 1,10,100")
-        from eval.perf import run_perf
-
-        r = run_perf(factors, with_filings, _check_bench(bench_dir) if with_filings else None, work_dir, out_dir=out,
-                     say=progress("kgqa bench", quiet), n_filings=filings, seed=seed)
-        m = r["main"]["kgqa"]
-        shapes = m["warm"].get("shapes_ms", {})
-        extra = "".join(f", warm {k} p50 {v['p50']:.1f} ms" for k, v in shapes.items() if v.get("p50") is not None)
-        print(f"perf ({r['wall_s']:.0f} s): cold ask {m['cold']['median_s']:.2f} s, warm answer p50 "
-              f"{m['warm']['answer_ms']['p50']:.1f} ms{extra}; report: {Path(out or 'eval/reports') / 'perf.md'}")
-
-    _store_commands(bench)
-    _trees_command(bench)
-    app.add_typer(bench, name="bench")
 
 
 def _trees_command(bench: typer.Typer) -> None:
