@@ -165,7 +165,8 @@ def _reasons(report: dict[str, Any], gaps: list[str]) -> list[str]:
             "windows and never cross a section, so a page's header (company, statement, fiscal year) and its "
             "figures often land in different chunks, while the questions name the company and year next to the "
             "line item (\"3M FY2018 capital expenditure\"); a 1024-character window holds both more often. kgqa also "
-            "splits a page into more pieces, so its top 10 covers fewer distinct pages. kgqa's chunk size (700) "
+            "splits a page into more pieces; without `Settings.spread_pages` (each page's best chunk before any "
+            "page's second) its top 10 named 6.8 distinct pages on average and hit@10 was 0.575. kgqa's chunk size (700) "
             "was tuned on the bundled analyst reports, whose sections are short prose, not statement pages.",
             "",
         ]
