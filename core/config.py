@@ -67,7 +67,7 @@ class Settings:
     use_dense: bool = True
     use_bm25: bool = True
     use_rescoring: bool = True
-    spread_pages: bool = True  # the top k lists each PDF page's best chunk before a page's second (retrieval.search)
+    spread_pages: bool = True  # the top k lists each page's best chunk before a page's second (retrieval.search)
     use_graph: bool = True
     # answering
     abstain_threshold: float = 0.38  # calibrated on eval/gold: middle of the stable band 0.36-0.40 (eval/README.md)

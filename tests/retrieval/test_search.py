@@ -162,3 +162,38 @@ def test_module_doctests() -> None:
 
     failed, tried = doctest.testmod(retrieval.search)
     assert tried > 0 and failed == 0
+
+
+def test_a_short_document_counts_as_one_page_and_a_long_one_as_none(tmp_path: Any) -> None:
+    """Without pages, a document of at most ``PAGE_CHARS`` characters is spread like one page; a
+    longer one is not spread (its chunks keep their plain order)."""
+    from engine.ingest import build_index
+    from engine.qa import QA
+    from retrieval.search import PAGE_CHARS, chunk_pages
+
+    para = ("Harbor freight volumes at the Tessaly terminal rose as container freight rates recovered; "
+            "freight revenue per container moved with volumes.")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "log-short.txt").write_text("\n\n".join([para] * 5), encoding="utf-8")
+    (corpus / "log-other.txt").write_text("Tessaly terminal freight tariffs were set by the port authority.",
+                                          encoding="utf-8")
+    board = "The board reviewed governance, audit and remuneration matters at its quarterly meeting."
+    long_text = "\n\n".join([para, para] + [f"Section {i}. {board}" for i in range(PAGE_CHARS // len(board) + 2)])
+    (corpus / "report-long.txt").write_text(long_text, encoding="utf-8")
+    s = Settings(index_dir=tmp_path / "index", corpus_dir=corpus, chunk_chars=200, use_graph=False)
+    build_index([corpus], s)
+    index = QA.load(s.index_dir, s).index
+    pages = dict(zip((c.key for c in index.chunks), chunk_pages(index), strict=True))
+    by_doc = {c.doc: pages[c.key] for c in index.chunks}
+    assert by_doc["log-short.txt"] == ("log-short.txt", 0) and by_doc["report-long.txt"] is None
+    assert sum(1 for c in index.chunks if c.doc == "log-short.txt") >= 3
+    found = Retriever(index, s).search("Tessaly terminal freight volumes", k=len(index.chunks)).passages
+    docs = [p.doc for p in found]
+    short_at = [i for i, d in enumerate(docs) if d == "log-short.txt"]
+    assert len(short_at) >= 2 and short_at[1] > docs.index("log-other.txt")  # one page: its second chunk waits
+    long_at = [i for i, d in enumerate(docs) if d == "report-long.txt"]
+    assert long_at[1] < docs.index("log-other.txt") or long_at[1] < short_at[1]  # no page: not held back
+    plain = [p.doc for p in Retriever(index, s.with_values({"spread_pages": False})).search(
+        "Tessaly terminal freight volumes", k=len(index.chunks)).passages]
+    assert [i for i, d in enumerate(plain) if d == "log-short.txt"][1] < plain.index("log-other.txt")
