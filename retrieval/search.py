@@ -85,7 +85,10 @@ class Retriever:
         t = time.perf_counter()
         units = self._rescore(question, qv, ranked, k)
         timings["rescore"] = (time.perf_counter() - t) * 1000
-        passages = [self._passage(self.index.chunks[cid], sc) for cid, sc in ranked[:k]]
+        # a passage's score never exceeds the one above it (a page's second chunk, moved down by
+        # spread_pages, shows the lower score), so a caller that sorts by score keeps this order
+        shown = np.minimum.accumulate([sc for _, sc in ranked[:k]]).tolist() if ranked else []
+        passages = [self._passage(self.index.chunks[cid], sc) for (cid, _), sc in zip(ranked[:k], shown, strict=True)]
         return SearchResult(qa, passages, [cid for cid, _ in ranked[:k]], units, timings, ignored)
 
     def _rescore(self, question: str, qv: np.ndarray | None, ranked: list[tuple[int, float]], k: int) -> list[ScoredUnit]:

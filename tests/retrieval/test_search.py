@@ -144,6 +144,8 @@ def test_a_filing_page_gives_its_best_chunk_before_a_second_one(tmp_path: Any, m
 
     def pages_of(settings: Settings, k: int = 4) -> list[int]:
         found = Retriever(index, settings).search("Tessaly terminal freight volumes", k=k)
+        scores = [p.score for p in found.passages]
+        assert scores == sorted(scores, reverse=True)  # a moved-down chunk shows the score above it
         spans = {c.key: c.start for c in index.chunks}
         return [sum(1 for p in starts if p <= spans[p_.chunk_id]) for p_ in found.passages]
 
@@ -197,3 +199,4 @@ def test_a_short_document_counts_as_one_page_and_a_long_one_as_none(tmp_path: An
     plain = [p.doc for p in Retriever(index, s.with_values({"spread_pages": False})).search(
         "Tessaly terminal freight volumes", k=len(index.chunks)).passages]
     assert [i for i, d in enumerate(plain) if d == "log-short.txt"][1] < plain.index("log-other.txt")
+
