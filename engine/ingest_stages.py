@@ -91,7 +91,7 @@ class PrecomputedExtractor:
         self.seconds = 0.0
 
     def extract(self, doc: Document, units: Sequence[Unit]) -> Extraction:
-        fut = self.futures.get(doc.sha256 + doc.id)
+        fut = self.futures.get(extraction_key(doc))
         if fut is None:
             return RuleExtractor().extract(doc, units)
         data, seconds = fut.result()
@@ -335,7 +335,7 @@ def build_state(
         times.parse_s += item.seconds
         doc = item.doc
         if graph and not (doc.id in kept_ids and cached_extraction(prev_root, doc)):
-            extractions[doc.sha256 + doc.id] = pool.submit(extract_doc, doc, item.units)
+            extractions[extraction_key(doc)] = pool.submit(extract_doc, doc, item.units)
         old = _old_vectors(item, prev_index, prev_by_doc) if doc.id in kept_ids else None
         if old is None:
             pending.append(item)
@@ -358,6 +358,11 @@ def build_state(
 ENCODE_PIECES = 128  # chunks gathered across documents per encoder call (a few full batches)
 
 
+def extraction_key(doc: Document) -> str:
+    """The key of a document's extraction job: its content and its id (a renamed copy is a new job)."""
+    return doc.sha256 + doc.id
+
+
 def take_queued_extractions(extractions: dict[str, Future[tuple[Extraction, float]]], parsed: list[ParsedDoc],
                             ) -> int:
     """Run here, newest first, the extractions no worker has started; return how many.
@@ -366,7 +371,7 @@ def take_queued_extractions(extractions: dict[str, Future[tuple[Extraction, floa
     each job a worker has not picked up is cancelled and replaced by a finished future holding the
     same result. A job already running (or an inline pool's, already done) cannot be cancelled.
     """
-    by_key = {p.doc.sha256 + p.doc.id: p for p in parsed}
+    by_key = {extraction_key(p.doc): p for p in parsed}
     taken = 0
     for key in reversed(list(extractions)):
         if extractions[key].cancel():

@@ -41,11 +41,10 @@ BackendsOpt = Annotated[
 
 def _backends(value: str) -> list[str]:
     """The ``--backends`` list, checked against the known backends (a typo fails before any work)."""
-    known = EMBED_BACKENDS
     out = [b.strip() for b in value.split(",") if b.strip()]
-    bad = [b for b in out if b not in known]
+    bad = [b for b in out if b not in EMBED_BACKENDS]
     if bad:
-        raise typer.BadParameter(f"unknown backend {', '.join(bad)}; choose from {', '.join(known)}",
+        raise typer.BadParameter(f"unknown backend {', '.join(bad)}; choose from {', '.join(EMBED_BACKENDS)}",
                                  param_hint="--backends")
     return out
 

@@ -41,7 +41,6 @@ from retrieval.embedding import ModelNotFound, mean_pool, model_path, query_embe
 
 log = logging.getLogger(__name__)
 
-BACKENDS = EMBED_BACKENDS
 ONNX_RECIPE = "export-opset17-dynq-int8-perchannel-ffnout-fp32-v2"  # part of the cache key: change it to rebuild
 ONNX_FILES = {"onnx": "model-fp32.onnx", "onnx-int8": "model-int8.onnx"}
 
@@ -266,7 +265,7 @@ def token_encoder(model: str, backend: str, cache_dir: Path, threads: int = 0) -
         return TorchStates(path, threads)
     if backend in ONNX_FILES:
         return OnnxStates(path, cache_dir, threads, backend)
-    raise ConfigError(f"embed_backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    raise ConfigError(f"embed_backend must be one of {', '.join(EMBED_BACKENDS)}, not {backend!r}")
 
 
 class OnnxQueryEmbedder:

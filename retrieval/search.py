@@ -9,7 +9,6 @@ Each stage can be switched off in :class:`~core.config.Settings` (``use_dense``,
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -141,11 +140,11 @@ def chunk_pages(index: RetrievalIndex) -> list[tuple[str, int] | None]:
     """
     out: list[tuple[str, int] | None] = []
     for c in index.chunks:
-        starts = index.docs[c.doc].page_starts
-        if len(starts) > 1:
-            out.append((c.doc, bisect.bisect_right(starts, c.start)))
+        rec = index.docs[c.doc]
+        if len(rec.page_starts) > 1:
+            out.append((c.doc, rec.page_of(c.start) or 0))
         else:
-            out.append((c.doc, 0) if len(index.docs[c.doc].raw) <= PAGE_CHARS else None)
+            out.append((c.doc, 0) if len(rec.raw) <= PAGE_CHARS else None)
     return out
 
 

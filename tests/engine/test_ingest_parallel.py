@@ -80,13 +80,13 @@ def test_queued_extractions_run_here_with_the_same_result(corpus_dir: Path) -> N
         parsed.append(replace(p, doc=replace(p.doc, id=doc_id), units=[replace(u, doc=doc_id) for u in p.units]))
     with ingest_stages.workers(1) as pool:
         pool.submit(_hold, 3.0)  # the worker is busy: the jobs below wait in its queue
-        jobs = {p.doc.sha256 + p.doc.id: pool.submit(ingest_stages.extract_doc, p.doc, p.units) for p in parsed}
+        jobs = {ingest_stages.extraction_key(p.doc): pool.submit(ingest_stages.extract_doc, p.doc, p.units) for p in parsed}
         by_worker = dict(jobs)
         taken = ingest_stages.take_queued_extractions(jobs, parsed)
         assert 1 <= taken < len(parsed)  # the newest ones; those already handed to the worker stay there
         here = [k for k in jobs if jobs[k] is not by_worker[k]]
         assert here == list(jobs)[-len(here):] and len(here) == taken
         for p in parsed:
-            key = p.doc.sha256 + p.doc.id
+            key = ingest_stages.extraction_key(p.doc)
             expected = by_worker[key].result()[0] if key not in here else ingest_stages.extract_doc(p.doc, p.units)[0]
             assert jobs[key].result()[0] == expected and expected["facts"]
