@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -172,6 +173,9 @@ def _numbered_heading(lines: list[_Line], i: int, stop: int) -> bool:
 _PIPE_ROW = re.compile(r"^\|.*\|$")
 _PIPE_SEP = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _CAMEL = re.compile(r"(?<=[a-z)])(?=[A-Z])")
+# a run-together header is column names only: a speaker label ("LiHua: ..."), an exclamation, a question
+# or a sentence break inside it makes the line a message or prose whose names happen to be camel-case
+_NOT_HEADER = re.compile(r"[:;!?]|\.\s")
 
 
 def _pipe_cells(line: str) -> list[tuple[int, int]]:
@@ -186,8 +190,16 @@ def _pipe_cells(line: str) -> list[tuple[int, int]]:
 
 
 def _glued_header(t: str) -> list[str] | None:
-    """Split a run-together table header like ``MetricValueBenchmark``; ``None`` if it is not one."""
-    if not t or len(t) > 80 or _END_PUNCT.search(t) or len(t.split()) > 8:
+    """Split a run-together table header like ``MetricValueBenchmark``; ``None`` if it is not one.
+
+    >>> _glued_header("AI Use CaseTechnical StackBusiness Value")
+    ['AI Use Case', 'Technical Stack', 'Business Value']
+    >>> _glued_header("LiHua: You too! Have a great day! \N{SMILING FACE WITH SMILING EYES}") is None
+    True
+    """
+    if not t or len(t) > 80 or _END_PUNCT.search(t) or len(t.split()) > 8 or _NOT_HEADER.search(t):
+        return None
+    if any(unicodedata.category(c) == "So" for c in t):  # emoji and pictographs: a message, not a header
         return None
     parts = [p for p in _CAMEL.split(t) if p]
     if len(parts) < 2 or any(len(p.strip()) < 2 for p in parts):

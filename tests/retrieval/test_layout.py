@@ -77,3 +77,18 @@ def test_pdf_statement_lines_become_rows_not_headings() -> None:
     assert "Adjustments to reconcile net income to net cash provided by operating activities" in texts
     assert not [u for u in units if u.kind == "heading" and any(ch.isdigit() for ch in u.text)]
     assert len({u.section for u in units}) == 1  # short label lines are not sections
+
+
+def test_chat_lines_with_camel_case_speakers_are_not_a_table() -> None:
+    """A chat log's "LiHua: ..." lines split at their inner capital like a run-together header would:
+    a speaker label, an exclamation or an emoji makes them messages, each its own sentence."""
+    text = (
+        "Time: 20260326_16:00\nWolfgangSchulz: Hey guys! I'm thinking about getting some new drums.\n"
+        "LiHua: You too! Have a great day! \N{SMILING FACE WITH SMILING EYES}\n"
+        "YurikoYamamoto: Take care, everyone! \N{GUITAR}\n"
+        "WolfgangSchulz: Enjoy your day, guys! \N{MUSICAL NOTE}\n"
+    )
+    units = parse_units(text)
+    assert not [u for u in units if u.kind in ("table_row", "heading") and "Hua" in u.text]
+    assert any(u.text.startswith("YurikoYamamoto: Take care") and u.kind == "sentence" for u in units)
+    assert not any(u.text.startswith("Li:") or "Yuriko; " in u.text for u in units)
