@@ -31,7 +31,7 @@ serve: setup
 ## test: static checks (ruff, import layers, mypy on core/), the full suite (unit, end-to-end,
 ## browser) and the accuracy gate on the gold set
 test: setup browser check
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15  # the slowest tests, to keep the run inside its time budget
 	$(MAKE) --no-print-directory eval-gate
 
 check: setup
