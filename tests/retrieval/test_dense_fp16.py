@@ -51,8 +51,12 @@ def test_files_round_trip_within_1e_3(passages: tuple[np.ndarray, np.ndarray], t
         got = index.vectors()
         assert got.dtype == np.float32 and got.shape == (n, dim)
         assert float(np.abs(got - vecs).max()) < 1e-3
-    # the same float16 values but for FAISS's own rounding of a few halfway cases (one float16 step)
-    np.testing.assert_allclose(f.vectors(), m.vectors(), rtol=0, atol=6.2e-5)
+    # the same float16 values but for FAISS's own rounding of a few halfway cases: at most one float16
+    # step of the value (2**-13 for values in [0.125, 0.25)); its SIMD paths round differently per CPU
+    fv, mv = f.vectors(), m.vectors()
+    step = np.spacing(np.abs(mv).astype(np.float16)).astype(np.float32)
+    assert np.all(np.abs(fv - mv) <= step), float(np.abs(fv - mv).max())
+    assert np.mean(fv != mv) < 1e-3
     np.testing.assert_array_equal(f.vectors([5, 1]), f.vectors()[[5, 1]])
 
 
