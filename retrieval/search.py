@@ -21,6 +21,7 @@ from core.safety import Quarantine
 from core.types import Chunk, Passage, QuestionAnalysis, ScoredUnit, SearchResult
 from retrieval.encoder import question_encoder
 from retrieval.question import analyze
+from retrieval.rerank import best_unit_scores, rerank, term_coverage
 from retrieval.store import RetrievalIndex
 
 
@@ -71,7 +72,7 @@ class Retriever:
             for rank, cid in enumerate(order):
                 if bm[cid] > 0:
                     fused[int(cid)] = fused.get(int(cid), 0.0) + 1.0 / (s.rrf_k + rank + 1)
-        ranked = sorted(fused.items(), key=lambda x: -x[1])
+        ranked = self._rerank(question, qv, sorted(fused.items(), key=lambda x: -x[1]))
         if s.spread_pages:
             ranked = spread_pages(ranked, self.page_of)
         ignored: list[str] = []
@@ -89,6 +90,17 @@ class Retriever:
         shown = np.minimum.accumulate([sc for _, sc in ranked[:k]]).tolist() if ranked else []
         passages = [self._passage(self.index.chunks[cid], sc) for (cid, _), sc in zip(ranked[:k], shown, strict=True)]
         return SearchResult(qa, passages, [cid for cid, _ in ranked[:k]], units, timings, ignored)
+
+    def _rerank(self, question: str, qv: np.ndarray | None, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The fused ranking with its head re-scored by term coverage and best unit (retrieval.rerank)."""
+        s = self.settings
+        head = [cid for cid, _ in ranked[: s.rerank_depth]]
+        if not head or (s.coverage_weight <= 0 and s.unit_weight <= 0):
+            return ranked
+        cov = term_coverage(self.index.chunk_lexical, question, head) if s.use_bm25 and s.coverage_weight > 0 else None
+        best = (best_unit_scores(self.index.chunks, self.index.unit_dense, qv, head)
+                if qv is not None and s.use_dense and s.unit_weight > 0 else None)
+        return rerank(ranked, s.rerank_depth, cov, best, s.coverage_weight, s.unit_weight)
 
     def _rescore(self, question: str, qv: np.ndarray | None, ranked: list[tuple[int, float]], k: int) -> list[ScoredUnit]:
         """Candidate units (those of the top chunks, plus the best units corpus-wide by vector and

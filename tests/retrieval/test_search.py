@@ -9,6 +9,8 @@ import pytest
 
 from core.config import Settings
 from core.types import SearchResult, Unit
+from retrieval.lexical import tokenize
+from retrieval.rerank import best_unit_scores, term_coverage
 from retrieval.search import Retriever
 from retrieval.store import RetrievalIndex
 
@@ -25,7 +27,10 @@ def index(qa: Any) -> RetrievalIndex:
     return idx
 
 
-def retriever(index: RetrievalIndex, settings: Settings, **switches: bool) -> Retriever:
+FUSION_ONLY = {"coverage_weight": 0.0, "unit_weight": 0.0}  # no second-stage ranking (retrieval.rerank)
+
+
+def retriever(index: RetrievalIndex, settings: Settings, **switches: Any) -> Retriever:
     return Retriever(index, settings.with_values(dict(switches)))
 
 
@@ -74,10 +79,10 @@ def test_each_switch_leaves_one_ranking_and_both_fuse_by_reciprocal_rank(index: 
                                                                          question: str) -> None:
     dense, lexical = _components(index, settings, question)
     k = settings.top_k
-    assert retriever(index, settings, use_bm25=False).search(question).chunk_ids == dense[:k]
-    assert retriever(index, settings, use_dense=False).search(question).chunk_ids == lexical[:k]
+    assert retriever(index, settings, use_bm25=False, **FUSION_ONLY).search(question).chunk_ids == dense[:k]
+    assert retriever(index, settings, use_dense=False, **FUSION_ONLY).search(question).chunk_ids == lexical[:k]
 
-    fused: SearchResult = retriever(index, settings).search(question)
+    fused: SearchResult = retriever(index, settings, **FUSION_ONLY).search(question)
     rd, rl = _rrf(dense, settings.rrf_k), _rrf(lexical, settings.rrf_k)
     expected = {cid: rd.get(cid, 0.0) + rl.get(cid, 0.0) for cid in set(dense) | set(lexical)}
     scores = [p.score for p in fused.passages]
@@ -85,6 +90,43 @@ def test_each_switch_leaves_one_ranking_and_both_fuse_by_reciprocal_rank(index: 
     assert scores == sorted(scores, reverse=True)
     assert scores[0] == pytest.approx(max(expected.values()))  # nothing better was left out
     assert len(fused.chunk_ids) == k and len(set(fused.chunk_ids)) == k
+
+
+def _reranked_head(index: RetrievalIndex, settings: Settings, question: str) -> tuple[list[int], list[int]]:
+    """The fused head (first ``rerank_depth`` chunks) and that head ordered by the second-stage score."""
+    wide = len(index.chunks)
+    fused = retriever(index, settings, **FUSION_ONLY).search(question, k=wide)
+    head = fused.chunk_ids[: settings.rerank_depth]
+    base = np.array([p.score for p in fused.passages[: settings.rerank_depth]]) / fused.passages[0].score
+    qv = retriever(index, settings).embed(question)
+    score = (base + settings.coverage_weight * term_coverage(index.chunk_lexical, question, head)
+             + settings.unit_weight * np.clip(best_unit_scores(index.chunks, index.unit_dense, qv, head), 0, None))
+    return head, [head[i] for i in np.argsort(-score, kind="stable")]
+
+
+def test_the_fused_head_is_ordered_by_coverage_and_best_unit_and_the_tail_kept(index: RetrievalIndex,
+                                                                             settings: Settings) -> None:
+    changed = 0
+    for question in QUESTIONS:
+        head, expected = _reranked_head(index, settings, question)
+        wide = len(index.chunks)
+        got = retriever(index, settings).search(question, k=wide).chunk_ids
+        fused = retriever(index, settings, **FUSION_ONLY).search(question, k=wide).chunk_ids
+        assert got[: len(head)] == expected, question
+        assert got[len(head):] == fused[len(head):]  # beyond the head, the fusion's order
+        changed += expected != head
+    assert changed  # the second stage does reorder real questions' heads
+
+
+def test_coverage_is_the_idf_weighted_share_of_question_terms(index: RetrievalIndex) -> None:
+    question = "What price did Twilio pay to acquire Segment?"
+    ids = list(range(len(index.chunks)))
+    cov = term_coverage(index.chunk_lexical, question, ids)
+    assert cov.min() >= 0 and cov.max() <= 1 + 1e-9
+    best = int(np.argmax(cov))
+    words = set(tokenize(index.chunks[best].text + " " + index.chunks[best].section))
+    assert {"segment", "acquir"} <= words  # the chunk holding most of the question holds its rare words
+    assert term_coverage(index.chunk_lexical, "zyxwvut qwertyuiop", ids).max() == 0  # unknown words weigh nothing
 
 
 def test_a_chunk_only_one_ranking_finds_still_reaches_the_fusion(index: RetrievalIndex, settings: Settings) -> None:
@@ -160,10 +202,12 @@ def test_a_filing_page_gives_its_best_chunk_before_a_second_one(tmp_path: Any, m
 def test_module_doctests() -> None:
     import doctest
 
+    import retrieval.rerank
     import retrieval.search
 
-    failed, tried = doctest.testmod(retrieval.search)
-    assert tried > 0 and failed == 0
+    for module in (retrieval.search, retrieval.rerank):
+        failed, tried = doctest.testmod(module)
+        assert tried > 0 and failed == 0, module.__name__
 
 
 def test_a_short_document_counts_as_one_page_and_a_long_one_as_none(tmp_path: Any) -> None:
