@@ -10,6 +10,7 @@ Data are read from the bench folder (``--bench-dir``, ``$KGQA_BENCH_DIR``, defau
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import tempfile
@@ -26,6 +27,18 @@ K_MAX = max(KS)
 REPORTS = ROOT / "eval" / "reports"
 Say = Callable[[str], None]
 Hit = Callable[[str, int, int], bool]  # (doc, start, end) of a retrieved passage -> is it evidence?
+HALVES = ("development", "held-out")
+
+
+def tuning_half(question_id: str) -> str:
+    """The half of a benchmark's questions that ``question_id`` falls in: retrieval settings are tuned
+    on the development half and checked on the held-out one. A hash of the id, so every run, sample
+    and machine splits alike, and about evenly.
+
+    >>> [tuning_half(q) for q in ("0", "1", "2", "3")]
+    ['development', 'held-out', 'development', 'held-out']
+    """
+    return HALVES[int(hashlib.md5(question_id.encode("utf-8")).hexdigest(), 16) % 2]
 
 
 @dataclass

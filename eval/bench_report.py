@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eval import scoring
-from eval.bench_common import KS, REPORTS
+from eval.bench_common import HALVES, KS, REPORTS
 
 # ---- cells and tables ---------------------------------------------------------------------------------
 
@@ -181,6 +181,14 @@ def retrieval_section(report: dict[str, Any], title: str, level: str, group_capt
     if groups:
         rows = [[g, *(f"{fnum(by[n][g]['hit@5'])} / {fnum(by[n][g]['mrr'])}" for n in res)] for g in groups]
         lines += [group_caption, "", md_table(["type", *res], rows), ""]
+    halves: dict[str, Any] = {n: r.get("retrieval_by_half") or {} for n, r in res.items()}
+    if res and all(halves.values()):  # reports written before the split have no halves
+        first = halves[next(iter(res))]
+        rows = [[h, first[h]["n"], *(f"{fnum(halves[n][h]['hit@5'])} / {fnum(halves[n][h]['hit@10'])}" for n in res)]
+                for h in HALVES]
+        lines += ["By tuning half (hit@5 / hit@10): retrieval settings are chosen on the development half only "
+                  "(`eval.bench_common.tuning_half`); the held-out half measures them.", "",
+                  md_table(["half", "questions", *res], rows), ""]
     return lines
 
 

@@ -29,7 +29,7 @@ from engine.qa import QA
 from engine.store import FileStore
 from eval import scoring
 from eval.baseline import ChunkedBaseline
-from eval.bench_common import K_MAX, KS, BenchQuestion, Hit, Say, dir_bytes
+from eval.bench_common import HALVES, K_MAX, KS, BenchQuestion, Hit, Say, dir_bytes, tuning_half
 from eval.gold_eval import KgqaSystem
 from eval.metrics import percentile
 from eval.perf_probe import run_worker
@@ -179,6 +179,7 @@ def summarize(records: Sequence[dict[str, Any]], t_ret: Sequence[float], t_ans: 
     out: dict[str, Any] = {"retrieval": retrieval_summary([r["rank"] for r in ev])}
     groups = sorted({r["group"] for r in ev if r["group"]})
     out["retrieval_by_group"] = {g: retrieval_summary([r["rank"] for r in ev if r["group"] == g]) for g in groups}
+    out["retrieval_by_half"] = retrieval_by_half(ev)
     if records and "kind" in records[0]:
         answers, by_group = answer_summaries(records)
         out["answers"] = answers
@@ -190,6 +191,12 @@ def summarize(records: Sequence[dict[str, Any]], t_ret: Sequence[float], t_ans: 
         "retrieve_total_s": sum(t_ret) / 1000, "answer_total_s": sum(t_ans) / 1000,
     }
     return out
+
+
+def retrieval_by_half(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, float | int | None]]:
+    """Retrieval figures of the records with evidence on each :func:`~eval.bench_common.tuning_half`."""
+    ev = [r for r in records if r["has_evidence"]]
+    return {h: retrieval_summary([r["rank"] for r in ev if tuning_half(str(r["id"])) == h]) for h in HALVES}
 
 
 def rescore(report: dict[str, Any]) -> dict[str, Any]:

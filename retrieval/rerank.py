@@ -10,8 +10,9 @@ fused scores. The first ``depth`` fused chunks are scored again with
   vectors are pooled from the chunk's own encoder pass at ingest, so this costs one matrix-vector
   product; a chunk whose one sentence answers is not diluted by the rest of it.
 
-Weights were chosen on half of each benchmark's questions (FinanceBench pages and filings,
-LiHua-World) and checked on the other half (eval/README.md, "Second-stage ranking").
+Weights were chosen on the development half of each benchmark's questions (FinanceBench pages and
+filings, LiHua-World; ``eval.bench_common.tuning_half``) and checked on the held-out half
+(eval/README.md, "Latest figures").
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from eval.bench_common import bench_dir, dir_bytes, kgqa_settings, need, sample, work_dir
+from eval.bench_common import bench_dir, dir_bytes, kgqa_settings, need, sample, tuning_half, work_dir
 
 
 def test_sample_is_fixed_and_ordered() -> None:
@@ -49,3 +49,10 @@ def test_kgqa_settings_point_at_the_index(tmp_path: Path) -> None:
     s = kgqa_settings(tmp_path / "idx", use_graph=False, top_k=4)
     assert s.index_dir == tmp_path / "idx" and s.use_graph is False and s.top_k == 4
     assert kgqa_settings(tmp_path / "idx").use_graph is True
+
+
+def test_tuning_halves_are_fixed_and_about_even() -> None:
+    ids = [str(i) for i in range(1000)]
+    halves = [tuning_half(i) for i in ids]
+    assert halves == [tuning_half(i) for i in ids]
+    assert set(halves) == {"development", "held-out"} and 450 < halves.count("development") < 550

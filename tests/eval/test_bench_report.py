@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.types import Answer
-from eval.bench_common import BenchQuestion
+from eval.bench_common import BenchQuestion, tuning_half
 from eval.bench_report import (
     closing_sections,
     fnum,
@@ -123,3 +123,19 @@ def test_write_outputs(tmp_path: Path) -> None:
     j, m = write_outputs("demo", {"a": Path("x")}, "# demo\n", tmp_path / "out")
     assert json.loads(j.read_text(encoding="utf-8")) == {"a": "x"}
     assert m.read_text(encoding="utf-8") == "# demo\n"
+
+
+def test_retrieval_section_splits_by_tuning_half() -> None:
+    report = _report()
+    assert (tuning_half("q1"), tuning_half("q2")) == ("development", "held-out")  # a fixed hash of the id
+    lines = retrieval_section(report, "Evidence retrieval (top 10)", "page", "By type:", None)
+    caption = next(i for i, x in enumerate(lines) if x.startswith("By tuning half"))
+    assert lines[caption + 2].splitlines()[2:] == [
+        "| development | 1 | 1.000 / 1.000 | 1.000 / 1.000 |",  # q1: kgqa finds acme at rank 2
+        "| held-out | 1 | 0.000 / 0.000 | 1.000 / 1.000 |",  # q2: only the baseline finds bolt
+    ]
+    # a report written before the split (no "retrieval_by_half") renders without the table
+    for r in report["results"].values():
+        del r["retrieval_by_half"]
+    lines = retrieval_section(report, "Evidence retrieval (top 10)", "page", "By type:", None)
+    assert not any(x.startswith("By tuning half") for x in lines)
