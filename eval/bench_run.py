@@ -179,7 +179,7 @@ def summarize(records: Sequence[dict[str, Any]], t_ret: Sequence[float], t_ans: 
     out: dict[str, Any] = {"retrieval": retrieval_summary([r["rank"] for r in ev])}
     groups = sorted({r["group"] for r in ev if r["group"]})
     out["retrieval_by_group"] = {g: retrieval_summary([r["rank"] for r in ev if r["group"] == g]) for g in groups}
-    out["retrieval_by_half"] = retrieval_by_half(ev)
+    out["retrieval_by_half"] = retrieval_by_half(records)  # it keeps the records with evidence itself
     if records and "kind" in records[0]:
         answers, by_group = answer_summaries(records)
         out["answers"] = answers
