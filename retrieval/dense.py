@@ -1,9 +1,9 @@
 """Dense vector indexes (:class:`core.interfaces.DenseIndex`): FAISS for chunks, a NumPy matrix for units.
 
-Rows are L2-normalised, so the inner product is the cosine similarity. Both keep their vectors
-at half precision (float16: half the disk of float32; a cosine moves by about 1e-4) and compute
-in float32; an index built in memory already holds the rounded vectors, so it answers exactly
-as the same index loaded back from disk.
+Rows are L2-normalised, so the inner product is the cosine similarity. Both store their vectors
+rounded and compute in float32: chunks at half precision (float16: a cosine moves by about 1e-4),
+units as int8 codes with a scale per row (a cosine moves by about 1e-3). An index built in memory
+already holds the rounded vectors, so it answers exactly as the same index loaded back from disk.
 
 >>> import numpy as np
 >>> m = MatrixIndex(np.eye(3, dtype=np.float32))
@@ -11,8 +11,8 @@ as the same index loaded back from disk.
 [(1, 1.0)]
 >>> m.scores(np.array([0, 1, 0], dtype=np.float32), [2, 1]).tolist()
 [0.0, 1.0]
->>> float(MatrixIndex(np.array([[0.1]], dtype=np.float32)).vectors()[0, 0])  # rounded to float16
-0.0999755859375
+>>> [round(float(x), 4) for x in MatrixIndex(np.array([[0.6, 0.8]], dtype=np.float32)).vectors()[0]]
+[0.5984, 0.8]
 """
 
 from __future__ import annotations
@@ -94,21 +94,53 @@ class FaissIndex:
         return self._decoded if ids is None else self._decoded[np.asarray(ids, dtype=np.int64)]
 
 
+def quantize_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 codes with one float32 scale per row: ``row ~= codes * scale``.
+
+    A unit-length row of 384 values moves by at most half a step (``max|v| / 254``) per value, so its
+    cosine to a question moves by about 1e-3: far below the gaps the re-scoring acts on. Quantizing
+    decoded rows again gives the same codes, so reused and fresh vectors agree.
+
+    >>> codes, scale = quantize_rows(np.array([[0.5, -0.25, 0.0]], dtype=np.float32))
+    >>> codes.tolist(), round(float(scale[0]) * 127, 6)
+    ([[127, -64, 0]], 0.5)
+    """
+    v = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+    peak = np.abs(v).max(axis=1) if v.size else np.zeros(len(v), np.float32)
+    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+    codes = np.clip(np.rint(v / scale[:, None]), -127, 127).astype(np.int8)
+    return codes, scale
+
+
 class MatrixIndex:
-    """Brute-force inner product over an in-memory float32 matrix of float16-rounded rows, saved as a
-    float16 ``.npy`` (small, exact, fast)."""
+    """Brute-force inner product over an in-memory float32 matrix of int8-rounded rows, saved as an
+    uncompressed ``.npz`` of the int8 codes and their per-row scales (a quarter of float32 on disk).
+
+    Unit vectors are most of an index's bytes (one per sentence and table row) and are only used to
+    re-score candidates the chunk search already found, so they carry less precision than chunks.
+    """
 
     def __init__(self, vectors: np.ndarray) -> None:
-        # rounded through float16 here, not only when saved: built and loaded indexes score alike
-        self._vecs = np.ascontiguousarray(np.asarray(vectors, dtype=np.float16), dtype=np.float32)
+        # rounded through int8 here, not only when saved: built and loaded indexes score alike
+        codes, scale = quantize_rows(vectors)
+        self._codes, self._scale = codes, scale
+        self._vecs = np.ascontiguousarray(codes.astype(np.float32) * scale[:, None])
 
     @classmethod
     def load(cls, path: Path) -> MatrixIndex:
-        return cls(np.load(path, allow_pickle=False))
+        with np.load(path, allow_pickle=False) as z:
+            codes, scale = z["codes"], z["scale"]
+        if codes.dtype != np.int8 or scale.dtype != np.float32 or codes.ndim != 2 or scale.shape != (len(codes),):
+            raise ValueError(f"{path.name} holds no int8 codes with one float32 scale per row")
+        self = cls.__new__(cls)
+        self._codes, self._scale = codes, scale
+        self._vecs = np.ascontiguousarray(codes.astype(np.float32) * scale[:, None])
+        return self
 
     def save(self, path: Path) -> None:
-        """Write the rows as float16 (exact: they are float16 values already)."""
-        np.save(path, self._vecs.astype(np.float16))
+        """Write the int8 codes and scales (exact: the rows are those values already)."""
+        with path.open("wb") as f:  # a file object keeps numpy from appending ".npz" to the name
+            np.savez(f, codes=self._codes, scale=self._scale)
 
     @property
     def dim(self) -> int:

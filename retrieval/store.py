@@ -5,7 +5,7 @@ Files written by :func:`write_retrieval` (the engine puts them in a new index ge
     docs.json.gz                raw text and metadata of every document (for citations)
     units.json.gz chunks.json.gz  citable units and retrieval chunks with raw spans
     chunks.faiss                normalised chunk vectors, float16 (inner product)
-    units.npy                   normalised unit vectors, float16 (sentence re-scoring)
+    units.npz                   normalised unit vectors, int8 codes and a scale per row (re-scoring)
     bm25_chunks/ bm25_units/    lexical indexes
 
 The ``.json.gz`` files are gzip-compressed JSON (:mod:`core.jsonio`).
@@ -31,6 +31,7 @@ from retrieval.lexical import BM25Index
 DOCS_FILE = "docs.json.gz"
 UNITS_FILE = "units.json.gz"
 CHUNKS_FILE = "chunks.json.gz"
+UNIT_VECTORS_FILE = "units.npz"
 
 
 @dataclass
@@ -70,7 +71,7 @@ class RetrievalIndex:
             self = cls(
                 docs, units, chunks,
                 chunk_dense=FaissIndex.load(folder / "chunks.faiss"),
-                unit_dense=MatrixIndex.load(folder / "units.npy"),
+                unit_dense=MatrixIndex.load(folder / UNIT_VECTORS_FILE),
                 chunk_lexical=BM25Index.load(folder / "bm25_chunks"),
                 unit_lexical=BM25Index.load(folder / "bm25_units"),
             )
@@ -111,6 +112,6 @@ def write_retrieval(
         [[c.id, c.key, c.doc, c.section, c.start, c.end, c.text, list(c.units)] for c in chunks],
     )
     FaissIndex.build(chunk_vecs).save(folder / "chunks.faiss")
-    MatrixIndex(unit_vecs).save(folder / "units.npy")
+    MatrixIndex(unit_vecs).save(folder / UNIT_VECTORS_FILE)
     BM25Index.build(chunk_texts if chunk_texts is not None else [c.text for c in chunks]).save(folder / "bm25_chunks")
     BM25Index.build([u.text for u in units]).save(folder / "bm25_units")

@@ -1,6 +1,6 @@
-"""Index format 6 (issue 13, index size): gzip-compressed JSON and float16 vectors; an index written
-in the previous format (plain JSON, float32) is refused with the command that rebuilds it, and a
-plain ingest rebuilds it."""
+"""Index format 7 (issue 13, index size): gzip-compressed JSON, float16 chunk vectors and int8 unit
+vectors; an index written in an earlier format (here 5: plain JSON, float32) is refused with the
+command that rebuilds it, and a plain ingest rebuilds it."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def _to_format_5(gen: Path) -> None:
     for p in [*gen.glob("*.json.gz"), *cache_files(gen)]:
         p.with_name(p.name.removesuffix(".gz")).write_bytes(gzip.decompress(p.read_bytes()))
         p.unlink()
-    np.save(gen / "units.npy", np.load(gen / "units.npy").astype(np.float32))
+    with np.load(gen / "units.npz") as z:
+        np.save(gen / "units.npy", (z["codes"] * z["scale"][:, None]).astype(np.float32))
+    (gen / "units.npz").unlink()
     manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
     (gen / MANIFEST).write_text(json.dumps({**manifest, "format_version": 5}), encoding="utf-8")
 
@@ -43,7 +45,7 @@ def test_generation_layout(built_index: Path, settings: Settings) -> None:
     root = snap.root
     for name in (DOCS_FILE, UNITS_FILE, CHUNKS_FILE, GRAPH_FILE):
         assert (root / name).read_bytes()[:2] == b"\x1f\x8b", name  # gzip
-    assert json.loads((root / MANIFEST).read_text(encoding="utf-8"))["format_version"] == FORMAT_VERSION == 6
+    assert json.loads((root / MANIFEST).read_text(encoding="utf-8"))["format_version"] == FORMAT_VERSION == 7
     cached = cache_files(root)
     assert cached and all(isinstance(read_json(p), dict) for p in cached)
     assert not list(root.glob("*.json.tmp")) and not list(root.glob(".*.tmp"))
@@ -72,5 +74,6 @@ def test_a_format_5_index_gives_the_rebuild_command(tmp_path: Path, built_index:
     assert report.embedded > 0
     fresh = QA.load(idx, s)
     assert fresh.snapshot.manifest["format_version"] == FORMAT_VERSION
-    assert (fresh.snapshot.root / UNITS_FILE).is_file() and not (fresh.snapshot.root / "units.json").exists()
+    root = fresh.snapshot.root
+    assert (root / UNITS_FILE).is_file() and not (root / "units.json").exists() and not (root / "units.npy").exists()
     assert "4.46" in fresh.ask(QUESTION).text

@@ -95,7 +95,7 @@ def test_disk_full_leaves_no_partial_and_a_stale_partial_never_blocks(
     filler.unlink()
     stale = idx / "gen-20000101-000000-1-1.partial"
     stale.mkdir()
-    _fill(stale / "units.npy", leave=1_300_000)
+    _fill(stale / "units.npz", leave=1_300_000)
     report = build_index([extra], s, add=True)
     assert report.added == ["note.txt"] and not stale.exists()
     assert len(QA.load(idx, s).index.docs) == 3
