@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 # Bump when the parser, tokenizer or stored layout changes: older indexes are then rebuilt.
 # 5: PDF statement rows, page-bound chunks, context heads, late-chunked vectors (issue 13)
 # 6: float16 vectors, gzip-compressed JSON files (issue 13, index size)
-FORMAT_VERSION = 7  # 7: int8 unit vectors with a scale per row, units.npz (issue 13, index size)
+# 7: int8 unit vectors with a scale per row (units.npz), BM25 indexes zipped (issue 13, index size)
+FORMAT_VERSION = 7
 CURRENT = "current"
 MANIFEST = "manifest.json"
 SOURCES = "sources.json"  # the live generation's sources, outside it

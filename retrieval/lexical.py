@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import itertools
 import re
+import tempfile
+import zipfile
 from collections.abc import Sequence
 from functools import cache, lru_cache
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 
@@ -119,7 +121,12 @@ def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
 
 
 class BM25Index:
-    """bm25s over pre-tokenised texts, with the tokenizer above."""
+    """bm25s over pre-tokenised texts, with the tokenizer above.
+
+    Saved as one deflated zip of the files bm25s writes (its own folder format, unchanged): the
+    sparse score matrix and vocabulary shrink to about 40% of their size, and loading unpacks them
+    into a temporary folder for bm25s to read (tens of milliseconds for a 5 MB index).
+    """
 
     def __init__(self, model: object | None = None) -> None:
         self.model = model
@@ -133,14 +140,25 @@ class BM25Index:
         model.index(corpus, show_progress=False)
         return cls(model)
 
-    def save(self, folder: Path) -> None:
-        self.model.save(str(folder))  # type: ignore[attr-defined]
+    def save(self, path: Path) -> None:
+        """Write the index as the zip file ``path``."""
+        with tempfile.TemporaryDirectory(prefix="kgqa-bm25-") as tmp:
+            self.model.save(tmp, show_progress=False)  # type: ignore[attr-defined]
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+                for f in sorted(Path(tmp).iterdir()):
+                    z.write(f, f.name)
 
     @classmethod
-    def load(cls, folder: Path) -> BM25Index:
+    def load(cls, path: Path) -> BM25Index:
+        """Read an index written by :meth:`save` (a damaged or foreign file raises)."""
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder)))
+        with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory(prefix="kgqa-bm25-") as tmp:
+            names = z.namelist()
+            if any(PurePath(n).name != n or n.startswith(".") for n in names):  # only plain file names
+                raise ValueError(f"{path.name}: unexpected entries {names[:3]}")
+            z.extractall(tmp)
+            return cls(bm25s.BM25.load(tmp, show_progress=False))
 
     def __len__(self) -> int:
         return int(self.model.scores["num_docs"])  # type: ignore[attr-defined]

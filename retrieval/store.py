@@ -6,7 +6,7 @@ Files written by :func:`write_retrieval` (the engine puts them in a new index ge
     units.json.gz chunks.json.gz  citable units and retrieval chunks with raw spans
     chunks.faiss                normalised chunk vectors, float16 (inner product)
     units.npz                   normalised unit vectors, int8 codes and a scale per row (re-scoring)
-    bm25_chunks/ bm25_units/    lexical indexes
+    bm25_chunks.zip bm25_units.zip  lexical indexes (bm25s's files, deflated)
 
 The ``.json.gz`` files are gzip-compressed JSON (:mod:`core.jsonio`).
 
@@ -72,8 +72,8 @@ class RetrievalIndex:
                 docs, units, chunks,
                 chunk_dense=FaissIndex.load(folder / "chunks.faiss"),
                 unit_dense=MatrixIndex.load(folder / UNIT_VECTORS_FILE),
-                chunk_lexical=BM25Index.load(folder / "bm25_chunks"),
-                unit_lexical=BM25Index.load(folder / "bm25_units"),
+                chunk_lexical=BM25Index.load(folder / "bm25_chunks.zip"),
+                unit_lexical=BM25Index.load(folder / "bm25_units.zip"),
             )
         except Exception as exc:  # any missing or damaged file means the same thing to the user
             raise IndexUnusable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
@@ -113,5 +113,5 @@ def write_retrieval(
     )
     FaissIndex.build(chunk_vecs).save(folder / "chunks.faiss")
     MatrixIndex(unit_vecs).save(folder / UNIT_VECTORS_FILE)
-    BM25Index.build(chunk_texts if chunk_texts is not None else [c.text for c in chunks]).save(folder / "bm25_chunks")
-    BM25Index.build([u.text for u in units]).save(folder / "bm25_units")
+    BM25Index.build(chunk_texts if chunk_texts is not None else [c.text for c in chunks]).save(folder / "bm25_chunks.zip")
+    BM25Index.build([u.text for u in units]).save(folder / "bm25_units.zip")
