@@ -2,7 +2,7 @@
 
 Rows are L2-normalised, so the inner product is the cosine similarity. Both store their vectors
 rounded and compute in float32: chunks at half precision (float16: a cosine moves by about 1e-4),
-units as int8 codes with a scale per row (a cosine moves by about 1e-3). An index built in memory
+units as int8 codes of their direction with a scale per row (a cosine moves by about 1e-3). An index built in memory
 already holds the rounded vectors, so it answers exactly as the same index loaded back from disk.
 
 >>> import numpy as np
@@ -12,7 +12,7 @@ already holds the rounded vectors, so it answers exactly as the same index loade
 >>> m.scores(np.array([0, 1, 0], dtype=np.float32), [2, 1]).tolist()
 [0.0, 1.0]
 >>> [round(float(x), 4) for x in MatrixIndex(np.array([[0.6, 0.8]], dtype=np.float32)).vectors()[0]]
-[0.5984, 0.8]
+[0.599, 0.8008]
 """
 
 from __future__ import annotations
@@ -95,26 +95,31 @@ class FaissIndex:
 
 
 def quantize_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 codes with one float32 scale per row: ``row ~= codes * scale``.
+    """Symmetric int8 codes of each row's direction, and the scale that makes ``codes * scale`` a
+    unit vector (a zero row stays zero).
 
-    A unit-length row of 384 values moves by at most half a step (``max|v| / 254``) per value, so its
-    cosine to a question moves by about 1e-3: far below the gaps the re-scoring acts on. Quantizing
-    decoded rows again gives the same codes, so reused and fresh vectors agree.
+    Each value moves by at most half a step (``max|v| / 254``), so for 384-dimensional rows a cosine
+    to a question moves by about 1e-3, far below the gaps the re-scoring acts on; decoded rows are
+    unit length to float32 precision, so ranking by inner product (here) and by cosine (pgvector's
+    HNSW) agree. Quantizing decoded rows again gives the same codes and scales, bit for bit.
 
     >>> codes, scale = quantize_rows(np.array([[0.5, -0.25, 0.0]], dtype=np.float32))
-    >>> codes.tolist(), round(float(scale[0]) * 127, 6)
-    ([[127, -64, 0]], 0.5)
+    >>> codes.tolist(), round(float(np.linalg.norm(codes * scale[:, None])), 6)
+    ([[127, -64, 0]], 1.0)
     """
     v = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
     peak = np.abs(v).max(axis=1) if v.size else np.zeros(len(v), np.float32)
-    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-    codes = np.clip(np.rint(v / scale[:, None]), -127, 127).astype(np.int8)
+    step = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+    codes = np.clip(np.rint(v / step[:, None]), -127, 127).astype(np.int8)
+    norms = np.linalg.norm(codes.astype(np.float64), axis=1)
+    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 1.0).astype(np.float32)
     return codes, scale
 
 
 class MatrixIndex:
-    """Brute-force inner product over an in-memory float32 matrix of int8-rounded rows, saved as an
-    uncompressed ``.npz`` of the int8 codes and their per-row scales (a quarter of float32 on disk).
+    """Brute-force inner product over an in-memory float32 matrix of int8-rounded unit rows (the
+    directions of L2-normalised vectors), saved as an uncompressed ``.npz`` of the int8 codes and their
+    per-row scales (a quarter of float32 on disk).
 
     Unit vectors are most of an index's bytes (one per sentence and table row) and are only used to
     re-score candidates the chunk search already found, so they carry less precision than chunks.

@@ -6,9 +6,9 @@ retriever and answerers run on either store.
 
 * dense search: pgvector ``vector(dim)`` columns with an HNSW index (``vector_cosine_ops``);
   rows are unit length up to their rounding in the file store (norms 1 +- 6e-5 for float16 chunks,
-  1 +- 2e-3 for int8 units), so the index finds the cosine neighbours and each one is scored by its
-  inner product (``<#>``), the score the file store ranks by: a cosine would differ by the norm
-  error and reorder near-ties.
+  1 +- 1e-6 for int8 units, decoded as unit vectors), so the index finds the cosine neighbours and
+  each one is scored by its inner product (``<#>``), the score the file store ranks by: a cosine
+  would differ by the norm error and reorder near-ties.
   Scores of given rows are computed from the fetched vectors, exactly as the file store does.
 * lexical search, two backends measured against bm25s (eval/reports/stores.md):
   ``bm25`` keeps bm25s's precomputed BM25 statistics per term in ``kgqa_lexicon`` (one row per

@@ -64,7 +64,7 @@ def test_every_unit_of_an_index_has_a_unit_vector(built_index: Path, settings: S
     idx = FileStore(built_index).load(settings).index
     vecs = np.asarray(idx.unit_dense.vectors(), np.float32)
     assert vecs.shape == (len(idx.units), idx.dim)
-    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     chunk_vecs = np.asarray(idx.chunk_dense.vectors(), np.float32)
     assert np.allclose(np.linalg.norm(chunk_vecs, axis=1), 1.0, atol=1e-4)
 
