@@ -73,6 +73,9 @@ class Settings:
     rerank_depth: int = 20
     coverage_weight: float = 0.3
     unit_weight: float = 0.5
+    # weight in the fusion of the engine's extra query for a question naming a metric: the statements
+    # and line items it is computed from (engine.search); 1.0 = as much as the question, 0 = off
+    also_weight: float = 1.0
     use_graph: bool = True
     # answering
     abstain_threshold: float = 0.38  # calibrated on eval/gold: middle of the stable band 0.36-0.40 (eval/README.md)

@@ -36,10 +36,10 @@ from engine.llm import make_chat
 from engine.llm_answer import LLMAnswerer
 from engine.merge import merge_answers
 from engine.open_answer import OpenAnswerer
+from engine.search import EngineRetriever
 from engine.store import Snapshot
 from engine.stores import open_store
 from retrieval.question import analyze, split_question
-from retrieval.search import Retriever
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -54,7 +54,7 @@ class QA:
         self.snapshot = snapshot
         self.settings = settings
         self.index = snapshot.index
-        self.retriever = Retriever(self.index, settings)
+        self.retriever = EngineRetriever(self.index, settings)
         self.offline = OfflineAnswerer(self.index, settings)
         self.route = ComputeRoute(self.index, snapshot.graph, self.retriever.quarantine)  # computed and yes/no
         self.opener = OpenAnswerer(self.index, self.offline.ranker, settings, snapshot.graph, self.retriever.quarantine.chunks)

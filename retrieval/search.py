@@ -48,31 +48,33 @@ class Retriever:
 
     def search(
         self, question: str, k: int | None = None, analysis: QuestionAnalysis | None = None,
-        vector: np.ndarray | None = None,
+        vector: np.ndarray | None = None, also: Sequence[str] = (),
     ) -> SearchResult:
         """Top ``k`` passages and the ranked candidate units inside them (``vector``: the question's
-        embedding when the caller already has it, e.g. to score more units against it)."""
+        embedding when the caller already has it, e.g. to score more units against it).
+
+        ``also``: more queries for the same need, written by the caller (the engine names the
+        statements and line items a metric is computed from); their dense and BM25 rankings join
+        the fusion at ``Settings.also_weight``, and the second stage scores a chunk by the query it
+        matches best; the units of the answer are still scored against the question alone.
+        """
         s = self.settings
         k = k or s.top_k
         timings: dict[str, float] = {}
         t = time.perf_counter()
         qa = analysis or analyze(question)
-        n_chunks = len(self.index.chunks)
         qv = vector if vector is not None else (self.embed(question) if s.use_dense or s.use_rescoring else None)
         timings["embed"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
         fused: dict[int, float] = {}
-        if s.use_dense and qv is not None:
-            for rank, (cid, _) in enumerate(self.index.chunk_dense.search(qv, min(s.dense_k, n_chunks))):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (s.rrf_k + rank + 1)
-        if s.use_bm25:
-            bm = self.index.chunk_lexical.scores(question)
-            order = np.argsort(-bm)[: s.bm25_k]
-            for rank, cid in enumerate(order):
-                if bm[cid] > 0:
-                    fused[int(cid)] = fused.get(int(cid), 0.0) + 1.0 / (s.rrf_k + rank + 1)
-        ranked = self._rerank(question, qv, sorted(fused.items(), key=lambda x: -x[1]))
+        self._fuse(fused, question, qv, 1.0)
+        queries = [(question, qv)]
+        for extra in also:
+            ev = self.embed(extra) if s.use_dense else None
+            self._fuse(fused, extra, ev, s.also_weight)
+            queries.append((extra, ev))
+        ranked = self._rerank(queries, sorted(fused.items(), key=lambda x: -x[1]))
         if s.spread_pages:
             ranked = spread_pages(ranked, self.page_of)
         ignored: list[str] = []
@@ -91,15 +93,34 @@ class Retriever:
         passages = [self._passage(self.index.chunks[cid], sc) for (cid, _), sc in zip(ranked[:k], shown, strict=True)]
         return SearchResult(qa, passages, [cid for cid, _ in ranked[:k]], units, timings, ignored)
 
-    def _rerank(self, question: str, qv: np.ndarray | None, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """The fused ranking with its head re-scored by term coverage and best unit (retrieval.rerank)."""
+    def _fuse(self, fused: dict[int, float], text: str, qv: np.ndarray | None, weight: float) -> None:
+        """Add ``text``'s dense and BM25 rankings to ``fused`` by reciprocal rank (``qv``: its
+        vector when already computed)."""
+        s = self.settings
+        if s.use_dense:
+            qv = qv if qv is not None else self.embed(text)
+            for rank, (cid, _) in enumerate(self.index.chunk_dense.search(qv, min(s.dense_k, len(self.index.chunks)))):
+                fused[cid] = fused.get(cid, 0.0) + weight / (s.rrf_k + rank + 1)
+        if s.use_bm25:
+            bm = self.index.chunk_lexical.scores(text)
+            for rank, cid in enumerate(np.argsort(-bm)[: s.bm25_k]):
+                if bm[cid] > 0:
+                    fused[int(cid)] = fused.get(int(cid), 0.0) + weight / (s.rrf_k + rank + 1)
+
+    def _rerank(self, queries: Sequence[tuple[str, np.ndarray | None]], ranked: list[tuple[int, float]],
+                ) -> list[tuple[int, float]]:
+        """The fused ranking with its head re-scored by term coverage and best unit (retrieval.rerank),
+        each the best over ``queries`` (the question, then the caller's other queries for it)."""
         s = self.settings
         head = [cid for cid, _ in ranked[: s.rerank_depth]]
         if not head or (s.coverage_weight <= 0 and s.unit_weight <= 0):
             return ranked
-        cov = term_coverage(self.index.chunk_lexical, question, head) if s.use_bm25 and s.coverage_weight > 0 else None
-        best = (best_unit_scores(self.index.chunks, self.index.unit_dense, qv, head)
-                if qv is not None and s.use_dense and s.unit_weight > 0 else None)
+        cov = best = None
+        if s.use_bm25 and s.coverage_weight > 0:
+            cov = np.max([term_coverage(self.index.chunk_lexical, text, head) for text, _ in queries], axis=0)
+        vectors = [v for _, v in queries if v is not None]
+        if vectors and s.use_dense and s.unit_weight > 0:
+            best = np.max([best_unit_scores(self.index.chunks, self.index.unit_dense, v, head) for v in vectors], axis=0)
         return rerank(ranked, s.rerank_depth, cov, best, s.coverage_weight, s.unit_weight)
 
     def _rescore(self, question: str, qv: np.ndarray | None, ranked: list[tuple[int, float]], k: int) -> list[ScoredUnit]:
