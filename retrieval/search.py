@@ -70,7 +70,7 @@ class Retriever:
         fused: dict[int, float] = {}
         self._fuse(fused, question, qv, 1.0)
         queries = [(question, qv)]
-        for extra in also:
+        for extra in also if s.also_weight > 0 else ():
             ev = self.embed(extra) if s.use_dense else None
             self._fuse(fused, extra, ev, s.also_weight)
             queries.append((extra, ev))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +17,7 @@ from core.config import Settings
 from engine.ingest import build_index
 from engine.qa import QA
 from engine.search import EngineRetriever
+from retrieval.search import Retriever
 
 COMPANY = "Tidewater Instruments"
 NARRATIVE = [
@@ -56,9 +56,7 @@ def qa(tmp_path_factory: pytest.TempPathFactory, make_pdf: Callable[[list[str]],
 
 def _rank(qa: QA, retriever: EngineRetriever, question: str, title: str) -> int:
     passages = retriever.search(question, k=len(qa.index.chunks)).passages
-    return next(i for i, p in enumerate(passages, 1) if title in qa.index.docs[p.doc].raw[
-        next(c for c in qa.index.chunks if c.key == p.chunk_id).start:
-        next(c for c in qa.index.chunks if c.key == p.chunk_id).end])
+    return next(i for i, p in enumerate(passages, 1) if title in p.text)
 
 
 @pytest.mark.parametrize("question", list(QUESTIONS))
@@ -83,6 +81,18 @@ def test_a_question_without_a_metric_searches_as_before(qa: QA) -> None:
     assert got == [p.chunk_id for p in plain.search(question, k=5).passages]
 
 
-def test_settings_name_the_weight(tmp_path: Path) -> None:
-    assert Settings().also_weight == 1.0
-    assert Settings.load(overrides={"also_weight": 0.0, "index_dir": tmp_path}).also_weight == 0.0
+def test_retrieval_fuses_any_query_the_caller_adds(qa: QA) -> None:
+    """Retrieval knows no finance: it fuses the extra queries it is given, and ignores them at weight 0."""
+    question = f"What does {COMPANY} say about supply disruptions?"
+    extra = "Consolidated Balance Sheets: cash and cash equivalents, total current liabilities"
+    plain = Retriever(qa.index, qa.settings)
+    before = [p.chunk_id for p in plain.search(question, k=3).passages]
+    after = plain.search(question, k=3, also=[extra]).passages
+    assert not any("Consolidated Balance Sheets" in _text(qa, c) for c in before)
+    assert any("Consolidated Balance Sheets" in p.text for p in after)
+    off = Retriever(qa.index, replace(qa.settings, also_weight=0.0))
+    assert [p.chunk_id for p in off.search(question, k=3, also=[extra]).passages] == before
+
+
+def _text(qa: QA, chunk_id: str) -> str:
+    return next(c.text for c in qa.index.chunks if c.key == chunk_id)
