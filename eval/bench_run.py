@@ -33,6 +33,7 @@ from eval.bench_common import HALVES, K_MAX, KS, BenchQuestion, Hit, Say, dir_by
 from eval.gold_eval import KgqaSystem
 from eval.metrics import percentile
 from eval.perf_probe import run_worker
+from retrieval.build import encoder_backend
 
 # ---- kgqa's index -----------------------------------------------------------------------------------
 
@@ -281,7 +282,7 @@ def run_backends(run: BenchRun, backends: Sequence[str], fresh: bool, say: Say, 
     :func:`backend_name`, and its ingest figures in ``run.backend_ingests``."""
     assert run.results is not None
     for b in dict.fromkeys(backends):
-        if b == run.settings.embed_backend:
+        if b in (run.settings.embed_backend, encoder_backend(run.settings)):
             continue
         idx = Path(run.settings.index_dir).parent / f"index-{b}"
         s = replace(run.settings, index_dir=idx, embed_backend=b)
@@ -345,6 +346,6 @@ def run_report(run: BenchRun, use_graph: bool, extra: dict[str, Any] | None = No
         "kgqa_ingest": run.kgqa_ingest, "baseline_ingest": run.baseline_ingest, "results": run.results,
         "backend_ingests": run.backend_ingests,
         "kgqa_settings": {"chunk_chars": s.chunk_chars, "top_k": s.top_k, "use_graph": use_graph,
-                          "embed_backend": s.embed_backend},
+                          "embed_backend": encoder_backend(s)},
         "wall_s": round(time.perf_counter() - run.t_start, 1), "date": time.strftime("%Y-%m-%d %H:%M"),
     }

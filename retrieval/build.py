@@ -82,7 +82,15 @@ def contextual_texts(docs: Iterable[Document], units: Sequence[Unit], chunks: Se
 
 def embed_signature(settings: Settings) -> dict[str, Any]:
     """What the vectors of an index depend on besides the text: stored in the manifest, compared on reuse."""
-    return {"model": settings.model, "backend": settings.embed_backend, "scheme": EMBED_SCHEME}
+    return {"model": settings.model, "backend": encoder_backend(settings), "scheme": EMBED_SCHEME}
+
+
+def encoder_backend(settings: Settings) -> str:
+    """The backend that embeds at ingest: ``settings.embed_backend``, ``"auto"`` resolved on this machine."""
+    from retrieval.encoder_choice import resolve_backend
+
+    return resolve_backend(settings.embed_backend, settings.model, Path(settings.cache_dir).expanduser(),
+                           settings.embed_threads)
 
 
 @cache
@@ -101,7 +109,7 @@ def late_encoder(model: str, backend: str, cache_dir: Path, threads: int, batch_
 def default_encode_fn(settings: Settings, progress: bool, threads: int | None = None) -> EncodeFn:
     """Encode pieces with the configured backend (``threads``: default ``settings.embed_threads``, 0 = all
     cores); a tqdm bar over encoder rows when ``progress``."""
-    enc = late_encoder(settings.model, settings.embed_backend, Path(settings.cache_dir).expanduser(),
+    enc = late_encoder(settings.model, encoder_backend(settings), Path(settings.cache_dir).expanduser(),
                        settings.embed_threads if threads is None else threads, settings.embed_batch_size)
 
     def encode(pieces: Sequence[Piece]) -> tuple[np.ndarray, list[np.ndarray]]:

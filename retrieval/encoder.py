@@ -8,15 +8,16 @@ a padded batch of token ids into ``last_hidden_state`` (``(batch, tokens, dim)``
   same forward pass sentence-transformers runs (its mean pooling of these states is the vector
   it returns).
 * :class:`OnnxStates` - the same graph exported once with ``torch.onnx.export`` and run by ONNX
-  Runtime: ``"onnx"`` keeps fp32 weights (the reference's numbers, cosine > 0.9999, and faster than
-  torch on a CPU), ``"onnx-int8"`` quantises them (dynamic, per channel, the feed-forward output
+  Runtime: ``"onnx"`` keeps fp32 weights (the reference's numbers, cosine > 0.9999; faster than
+  torch on some CPUs, slower on others), ``"onnx-int8"`` quantises them (dynamic, per channel, the feed-forward output
   projections kept in fp32: 1.3-1.45x as fast again by CPU, cosine about 0.997 to the reference). Both
   are built offline from the packaged weights on first use (torch is needed that once) and cached
   under ``<cache_dir>/onnx/<model hash>-<recipe>/``; later runs load them without importing torch.
   The fp32 file also serves the question encoder (:func:`retrieval.embedding.query_embedder`).
 
-Chosen by ``Settings.embed_backend`` (``"onnx"`` | ``"torch"`` | ``"onnx-int8"``) through
-:func:`token_encoder`; the index manifest records which one made its vectors.
+Chosen by ``Settings.embed_backend`` (``"auto"`` | ``"onnx"`` | ``"torch"`` | ``"onnx-int8"``) through
+:func:`token_encoder`; ``"auto"`` is whichever exact backend runs faster on this machine
+(:mod:`retrieval.encoder_choice`); the index manifest records which one made its vectors.
 """
 
 from __future__ import annotations

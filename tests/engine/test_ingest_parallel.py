@@ -31,6 +31,15 @@ def _snapshot(index_dir: Path, s: Settings) -> tuple[object, ...]:
     )
 
 
+def _same_vectors(a: tuple[object, ...], b: tuple[object, ...]) -> None:
+    """Unit and chunk vectors equal but for float noise of the batch shapes, which may tip a stored
+    value to its neighbouring float16 (chunks) or int8 step (units): every row keeps its direction."""
+    for x, y in ((np.asarray(a[3]), np.asarray(b[3])), (np.asarray(a[4]), np.asarray(b[4]))):
+        assert x.shape == y.shape
+        cos = np.sum(x * y, axis=1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
+        assert float(cos.min()) > 1 - 1e-5, float(cos.min())
+
+
 def test_parallel_ingest_equals_serial(tmp_path: Path, corpus_dir: Path) -> None:
     serial = Settings(index_dir=tmp_path / "serial", ingest_workers=0)
     parallel = Settings(index_dir=tmp_path / "parallel", ingest_workers=1)
@@ -39,7 +48,7 @@ def test_parallel_ingest_equals_serial(tmp_path: Path, corpus_dir: Path) -> None
     assert r0.n_units == r1.n_units > 0 and r0.n_chunks == r1.n_chunks
     a, b = _snapshot(serial.index_dir, serial), _snapshot(parallel.index_dir, parallel)
     assert a[:3] == b[:3]
-    assert np.allclose(a[3], b[3], atol=1e-5) and np.allclose(a[4], b[4], atol=1e-5)  # type: ignore[arg-type]
+    _same_vectors(a, b)
     assert a[5] == b[5] and a[6] == b[6] and a[5]  # the same graph
     # an unchanged re-run reuses everything, in parallel too
     again = build_index([corpus_dir], parallel)
@@ -56,8 +65,7 @@ def test_documents_encoded_together_equal_one_by_one(tmp_path: Path, corpus_dir:
     build_index([corpus_dir], alone)
     a, b = _snapshot(together.index_dir, together), _snapshot(alone.index_dir, alone)
     assert a[:3] == b[:3] and len(a[0]) >= 2  # type: ignore[arg-type]
-    assert np.allclose(a[3], b[3], atol=1e-5) and np.allclose(a[4], b[4], atol=1e-5)  # type: ignore[arg-type]
-
+    _same_vectors(a, b)
 
 
 def _hold(seconds: float) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from core.config import Settings
 from eval.bench_lihua import lihua_markdown, run_lihua
+from retrieval.build import encoder_backend
 
 LOGS = {
     "week3/20260121_1000.txt": "Time: 20260121_10:00\nLiHua: Hailey delivered the sourdough bread this morning.\n"
@@ -39,11 +41,12 @@ def test_lihua_end_to_end(tmp_path: Path) -> None:
     """With a second encoder backend: the configured one is not run twice; the other gets its own
     index, ingest figures and result row, beside kgqa and the baseline."""
     out = tmp_path / "reports"
+    configured = encoder_backend(Settings())  # "auto" as resolved on this machine
     report = run_lihua(_bench(tmp_path), tmp_path / "work", use_graph=False, out_dir=out,
-                       backends=["onnx-int8", "onnx", "onnx-int8"])
+                       backends=["onnx-int8", configured, "onnx-int8"])
     assert report["benchmark"] == "lihua" and report["questions"] == 2 and "filings" not in report
     assert list(report["results"]) == ["kgqa", "kgqa[onnx-int8]", "baseline"]
-    assert list(report["backend_ingests"]) == ["kgqa[onnx-int8]"] and report["kgqa_settings"]["embed_backend"] == "onnx"
+    assert list(report["backend_ingests"]) == ["kgqa[onnx-int8]"] and report["kgqa_settings"]["embed_backend"] == configured
     manifest = json.loads(next((tmp_path / "work" / "lihua" / "index-onnx-int8").rglob("manifest.json")).read_text())
     assert "onnx-int8" in json.dumps(manifest)
     assert report["results"]["kgqa[onnx-int8]"]["retrieval"]["hit@10"] == 1.0
