@@ -116,8 +116,9 @@ def _wordings(it: LineItem) -> list[str]:
 def statement_query(question: str) -> str | None:
     """Search text for the statements and line items the metrics of ``question`` are computed
     from, after its names and periods (whose filing to read); ``None`` when it names no metric."""
+    metrics = metrics_in(question)
     items: dict[str, LineItem] = {}
-    for m in metrics_in(question):
+    for m in metrics:
         items.update((i.name, i) for i in input_items(m))
     if not items:
         return None
@@ -125,7 +126,7 @@ def statement_query(question: str) -> str | None:
     titles = " ".join(_titles()[s] for s in statements if s in _titles())
     words = list(dict.fromkeys(w for it in items.values() for w in _wordings(it)))
     periods = periods_in(question)
-    skip = stopwords() | {w.lower() for m in metrics_in(question) for a in (m.name, *m.aliases) for w in a.split()}
+    skip = stopwords() | {w.lower() for m in metrics for a in (m.name, *m.aliases) for w in a.split()}
     names = [re.sub(r"['’]s$", "", h.group(0)) for h in _NAME.finditer(question) if h.start() > 0]
     names = [n for n in names if n.lower() not in skip and not periods_in(n)]
     who = " ".join(dict.fromkeys([*names, *periods]))
