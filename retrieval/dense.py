@@ -2,8 +2,9 @@
 
 Rows are L2-normalised, so the inner product is the cosine similarity. Both store their vectors
 rounded and compute in float32: chunks at half precision (float16: a cosine moves by about 1e-4),
-units as int8 codes of their direction with a scale per row (a cosine moves by about 1e-3). An index built in memory
-already holds the rounded vectors, so it answers exactly as the same index loaded back from disk.
+units as int8 codes of their direction with a scale per row (a cosine moves by about 1e-3). An
+index built in memory already holds the rounded vectors, so it answers exactly as the same index
+loaded back from disk.
 
 >>> import numpy as np
 >>> m = MatrixIndex(np.eye(3, dtype=np.float32))
@@ -98,8 +99,8 @@ def quantize_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric int8 codes of each row's direction, and the scale that makes ``codes * scale`` a
     unit vector (a zero row stays zero).
 
-    Each value moves by at most half a step (``max|v| / 254``), so for 384-dimensional rows a cosine
-    to a question moves by about 1e-3, far below the gaps the re-scoring acts on; decoded rows are
+    Each value moves by at most half a step (``max|v| / 254``) before the row is scaled back to unit
+    length, so for 384-dimensional rows a cosine to a question moves by about 1e-3, far below the gaps the re-scoring acts on; decoded rows are
     unit length to float32 precision, so ranking by inner product (here) and by cosine (pgvector's
     HNSW) agree. Quantizing decoded rows again gives the same codes and scales, bit for bit.
 
@@ -112,7 +113,7 @@ def quantize_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     step = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
     codes = np.clip(np.rint(v / step[:, None]), -127, 127).astype(np.int8)
     norms = np.linalg.norm(codes.astype(np.float64), axis=1)
-    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 1.0).astype(np.float32)
+    scale = np.divide(1.0, norms, out=np.ones_like(norms), where=norms > 0).astype(np.float32)
     return codes, scale
 
 
@@ -127,7 +128,9 @@ class MatrixIndex:
 
     def __init__(self, vectors: np.ndarray) -> None:
         # rounded through int8 here, not only when saved: built and loaded indexes score alike
-        codes, scale = quantize_rows(vectors)
+        self._set(*quantize_rows(vectors))
+
+    def _set(self, codes: np.ndarray, scale: np.ndarray) -> None:
         self._codes, self._scale = codes, scale
         self._vecs = np.ascontiguousarray(codes.astype(np.float32) * scale[:, None])
 
@@ -137,9 +140,8 @@ class MatrixIndex:
             codes, scale = z["codes"], z["scale"]
         if codes.dtype != np.int8 or scale.dtype != np.float32 or codes.ndim != 2 or scale.shape != (len(codes),):
             raise ValueError(f"{path.name} holds no int8 codes with one float32 scale per row")
-        self = cls.__new__(cls)
-        self._codes, self._scale = codes, scale
-        self._vecs = np.ascontiguousarray(codes.astype(np.float32) * scale[:, None])
+        self = cls.__new__(cls)  # the stored codes as they are: no second rounding
+        self._set(codes, scale)
         return self
 
     def save(self, path: Path) -> None:

@@ -94,11 +94,9 @@ class Retriever:
         return SearchResult(qa, passages, [cid for cid, _ in ranked[:k]], units, timings, ignored)
 
     def _fuse(self, fused: dict[int, float], text: str, qv: np.ndarray | None, weight: float) -> None:
-        """Add ``text``'s dense and BM25 rankings to ``fused`` by reciprocal rank (``qv``: its
-        vector when already computed)."""
+        """Add ``text``'s dense ranking (by its vector ``qv``) and BM25 ranking to ``fused`` by reciprocal rank."""
         s = self.settings
-        if s.use_dense:
-            qv = qv if qv is not None else self.embed(text)
+        if s.use_dense and qv is not None:
             for rank, (cid, _) in enumerate(self.index.chunk_dense.search(qv, min(s.dense_k, len(self.index.chunks)))):
                 fused[cid] = fused.get(cid, 0.0) + weight / (s.rrf_k + rank + 1)
         if s.use_bm25:
